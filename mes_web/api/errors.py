@@ -1,0 +1,39 @@
+"""Every refusal under /api/v1 is JSON: {"error", "detail"} and "fields" for validation."""
+
+import logging
+
+from flask import jsonify
+from werkzeug.exceptions import HTTPException
+
+from mes_web.api import api
+from mes_web.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, code: str, detail: str, fields: dict | None = None):
+    body = {"error": code, "detail": detail}
+    if fields:
+        body["fields"] = fields
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.errorhandler(DomainError)
+def domain_error(exc: DomainError):
+    return error_response(exc.status, exc.code, exc.detail, exc.fields)
+
+
+@api.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return error_response(exc.code or 500, code, exc.description or exc.name)
+
+
+@api.errorhandler(Exception)
+def unexpected_error(exc: Exception):
+    log.exception("unhandled error in the API")
+    return error_response(500, "internal_error", "Внутренняя ошибка сервера; она записана в журнал.")

@@ -1,0 +1,59 @@
+"""Query strings and JSON bodies: a bad value is a 422 that names it, never ignored."""
+
+from flask import request
+
+from mes_web.errors import DomainError, Invalid
+from mes_web.selectors.batches import BatchFilters
+from mes_web.services import fields as f
+
+_FILTER_PARSERS = {
+    "is_closed": f.flag,
+    "batch_number": f.whole_number,
+    "batch_date": f.calendar_date,
+    "date_from": f.calendar_date,
+    "date_to": f.calendar_date,
+    "work_center_id": f.whole_number,
+    "work_center_identifier": f.required_text,
+    "shift": f.required_text,
+    "team": f.required_text,
+    "nomenclature": f.required_text,
+    "ekn_code": f.required_text,
+}
+
+
+def json_body():
+    """The request's JSON, whatever Content-Type 1C's HTTP client sent."""
+    body = request.get_json(force=True, silent=True)
+    if body is None:
+        raise DomainError("Тело запроса должно быть JSON.", code="invalid_json")
+    return body
+
+
+def _page_bounds(args, errors: dict) -> tuple[int, int]:
+    bounds = {}
+    for name, default, low, high in (("offset", 0, 0, f.INT32_MAX), ("limit", 20, 1, 100)):
+        raw = args.get(name)
+        try:
+            bounds[name] = default if raw is None else f.whole_number(raw, minimum=low, maximum=high)
+        except f.FieldError as exc:
+            errors[name] = str(exc)
+    return bounds.get("offset", 0), bounds.get("limit", 20)
+
+
+def batch_list_params() -> tuple[BatchFilters, int, int]:
+    """Filters and page bounds of GET /batches."""
+    args, errors, values = request.args, {}, {}
+    for name in args:
+        if name not in _FILTER_PARSERS and name not in {"offset", "limit"}:
+            errors[name] = "неизвестный параметр"
+    for name, parse in _FILTER_PARSERS.items():
+        if name in args:
+            try:
+                values[name] = parse(args[name])
+            except f.FieldError as exc:
+                errors[name] = str(exc)
+    offset, limit = _page_bounds(args, errors)
+    if errors:
+        first = next(iter(errors))
+        raise Invalid(f"Параметр {first}: {errors[first]}.", fields=errors)
+    return BatchFilters(**values), offset, limit

@@ -1,0 +1,54 @@
+"""Flask commands: users, tokens, demo data."""
+
+import click
+from flask import Flask
+
+from mes_web.errors import DomainError
+from mes_web.models import Role
+from mes_web.services.access import token_create, user_create
+
+ROLE_CHOICE = click.Choice([role.value for role in Role])
+
+
+def _fail_cleanly(action):
+    try:
+        return action()
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from None
+
+
+def register_commands(app: Flask) -> None:
+    user = click.Group("user", help="People who sign in to the screens.")
+    token = click.Group("token", help="API tokens for 1C and other systems.")
+
+    @user.command("create")
+    @click.argument("name")
+    @click.option("--role", type=ROLE_CHOICE, required=True)
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    def user_create_command(name: str, role: str, password: str):
+        """Create a user."""
+        _fail_cleanly(lambda: user_create(username=name, password=password, role=role))
+        click.echo(f"Пользователь {name} ({role}) создан.")
+
+    @token.command("create")
+    @click.argument("name")
+    @click.option("--role", type=ROLE_CHOICE, required=True)
+    def token_create_command(name: str, role: str):
+        """Create an API token; the token is the last line printed."""
+        plaintext = _fail_cleanly(lambda: token_create(name=name, role=role))
+        click.echo(f"Токен {name} ({role}); сохраните его, повторно он не показывается:")
+        click.echo(plaintext)
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Load demo data once and print a demo login and a fresh API token."""
+        from mes_web.services.demo import DEMO_PASSWORD, demo_seed, demo_users_ensure
+
+        click.echo("Демо-данные загружены." if demo_seed() else "Демо-данные уже есть; не трогаю.")
+        demo_users_ensure()
+        plaintext = token_create(name="demo", role=Role.SUPERVISOR.value, revoke_same_name=True)
+        click.echo(f"Вход: supervisor / {DEMO_PASSWORD} (также operator и admin с тем же паролем)")
+        click.echo(f"API-токен (supervisor): {plaintext}")
+
+    app.cli.add_command(user)
+    app.cli.add_command(token)

@@ -1,0 +1,43 @@
+"""Every setting comes from the environment, read here and nowhere else."""
+
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def with_driver(url: str) -> str:
+    """Point a PostgreSQL URL at psycopg 3, the driver we ship, whichever spelling was given."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _database_url(raw: str | None, instance_path: str) -> str:
+    return with_driver(raw) if raw else f"sqlite:///{Path(instance_path) / 'mes_web.db'}"
+
+
+def _flag(raw: str | None) -> bool:
+    return (raw or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: str, environ: dict | None = None) -> dict:
+    """Build the Flask config from environment variables."""
+    env = os.environ if environ is None else environ
+    timezone_name = env.get("PLANT_TIMEZONE", "Europe/Moscow")
+    try:
+        ZoneInfo(timezone_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RuntimeError(f"PLANT_TIMEZONE={timezone_name!r} is not a known time zone") from exc
+    return {
+        "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL"), instance_path),
+        "SECRET_KEY": env.get("SECRET_KEY") or "dev-only-insecure-secret-key",
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "MINIO_ENDPOINT": env.get("MINIO_ENDPOINT") or None,
+        "MINIO_ACCESS_KEY": env.get("MINIO_ACCESS_KEY") or None,
+        "MINIO_SECRET_KEY": env.get("MINIO_SECRET_KEY") or None,
+        "MINIO_SECURE": _flag(env.get("MINIO_SECURE")),
+        "PLANT_TIMEZONE": timezone_name,
+        # 100,000 codes from 1C in one request is about 8 MB of JSON.
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_REQUEST_MB", "32")) * 1024 * 1024,
+    }

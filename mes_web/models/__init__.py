@@ -1,0 +1,16 @@
+from mes_web.models.access import ApiToken, Role, User
+from mes_web.models.audit import Event
+from mes_web.models.production import Batch, Product, WorkCenter
+from mes_web.models.webhooks import WebhookDelivery, WebhookSubscription
+
+__all__ = [
+    "ApiToken",
+    "Batch",
+    "Event",
+    "Product",
+    "Role",
+    "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
+    "WorkCenter",
+]

@@ -1,0 +1,91 @@
+"""Reads of batches, shaped for the list, the detail page and the board."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, case, func, select
+
+from mes_web.errors import NotFound
+from mes_web.extensions import db
+from mes_web.models import Batch, Product, WorkCenter
+
+
+@dataclass(frozen=True)
+class BatchFilters:
+    is_closed: bool | None = None
+    batch_number: int | None = None
+    batch_date: date | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    work_center_id: int | None = None
+    work_center_identifier: str | None = None
+    shift: str | None = None
+    team: str | None = None
+    nomenclature: str | None = None
+    ekn_code: str | None = None
+
+
+@dataclass(frozen=True)
+class ProductCounts:
+    total: int = 0
+    aggregated: int = 0
+
+
+def _filtered(query: Select, filters: BatchFilters) -> Select:
+    exact = ("is_closed", "batch_number", "batch_date", "work_center_id", "shift", "team", "nomenclature", "ekn_code")
+    for name in exact:
+        value = getattr(filters, name)
+        if value is not None:
+            query = query.where(getattr(Batch, name) == value)
+    if filters.date_from is not None:
+        query = query.where(Batch.batch_date >= filters.date_from)
+    if filters.date_to is not None:
+        query = query.where(Batch.batch_date <= filters.date_to)
+    if filters.work_center_identifier is not None:
+        query = query.where(Batch.work_center.has(WorkCenter.identifier == filters.work_center_identifier))
+    return query
+
+
+def batch_list(*, filters: BatchFilters, offset: int, limit: int) -> tuple[list[Batch], int]:
+    """One page of batches, newest batch date first, and how many match in all."""
+    total = db.session.scalar(_filtered(select(func.count(Batch.id)), filters))
+    page = db.session.scalars(
+        _filtered(select(Batch), filters)
+        .order_by(Batch.batch_date.desc(), Batch.batch_number.asc(), Batch.id.asc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(page), total
+
+
+def product_counts(batch_ids: list[int]) -> dict[int, ProductCounts]:
+    """Total and aggregated units per batch."""
+    if not batch_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            Product.batch_id,
+            func.count(Product.id),
+            func.count(case((Product.is_aggregated.is_(True), 1))),
+        )
+        .where(Product.batch_id.in_(batch_ids))
+        .group_by(Product.batch_id)
+    )
+    return {batch_id: ProductCounts(total, aggregated) for batch_id, total, aggregated in rows}
+
+
+def batch_get(batch_id: int) -> Batch:
+    """A batch, or a 404 naming it."""
+    batch = db.session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound(f"Партия {batch_id} не найдена.", code="batch_not_found")
+    return batch
+
+
+def batch_products(batch_id: int) -> list:
+    """Every unit of a batch in the order they were registered."""
+    return db.session.execute(
+        select(Product.id, Product.unique_code, Product.is_aggregated, Product.aggregated_at)
+        .where(Product.batch_id == batch_id)
+        .order_by(Product.id)
+    ).all()

@@ -1,0 +1,148 @@
+"""Aggregate scanned units into their batch: the operation every station does all shift."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import exists, select, update
+
+from mes_web.clock import isoformat, utcnow
+from mes_web.errors import DomainError, Invalid, InvalidState, NotFound
+from mes_web.extensions import db
+from mes_web.models import Batch, Product
+from mes_web.services import fields as f
+from mes_web.services.events import events_record
+from mes_web.services.transaction import Actor, transactional
+
+MAX_CODES_PER_REQUEST = 1000
+
+
+@dataclass
+class AggregationResult:
+    total: int
+    aggregated: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.errors)
+
+
+def _open_batch_exists(batch_id: int):
+    return exists().where(Batch.id == batch_id, Batch.is_closed.is_(False))
+
+
+def _aggregate_where(batch_id: int, codes: list[str]):
+    """Mark units aggregated; the WHERE clause makes a concurrent second scan of a code match nothing."""
+    return (
+        update(Product)
+        .where(
+            Product.unique_code.in_(codes),
+            Product.batch_id == batch_id,
+            Product.is_aggregated.is_(False),
+            _open_batch_exists(batch_id),
+        )
+        .values(is_aggregated=True, aggregated_at=utcnow())
+        .returning(Product.id, Product.unique_code, Product.is_aggregated, Product.aggregated_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _check_batch_open(batch_id: int) -> None:
+    is_closed = db.session.scalar(select(Batch.is_closed).where(Batch.id == batch_id))
+    if is_closed is None:
+        raise NotFound(f"Партия {batch_id} не найдена.", code="batch_not_found")
+    if is_closed:
+        raise InvalidState(f"Партия {batch_id} закрыта: агрегировать в неё нельзя.", code="batch_closed")
+
+
+def _refusal(batch_id: int, code: str) -> DomainError:
+    """Explain why a single scan did not aggregate."""
+    _check_batch_open(batch_id)
+    product = db.session.execute(
+        select(Product.batch_id, Product.aggregated_at).where(Product.unique_code == code)
+    ).first()
+    if product is None:
+        return NotFound(f"Код {code} не найден.", code="product_not_found")
+    if product.batch_id != batch_id:
+        return DomainError("Данная продукция принадлежит другой партии", code="belongs_to_different_batch")
+    return DomainError(
+        f"Данная продукция уже была использована в {isoformat(product.aggregated_at)}",
+        code="already_aggregated",
+    )
+
+
+def _record(batch_id: int, rows, actor: Actor) -> None:
+    events_record(
+        event_type="product_aggregated",
+        actor=actor,
+        rows=[
+            (
+                batch_id,
+                {"product_id": row.id, "unique_code": row.unique_code, "aggregated_at": isoformat(row.aggregated_at)},
+            )
+            for row in rows
+        ],
+    )
+
+
+@transactional
+def product_aggregate(*, batch_id: int, unique_code, actor: Actor):
+    """Aggregate one scanned unit into its batch, or say exactly why not."""
+    try:
+        code = f.unique_code(unique_code)
+    except f.FieldError as exc:
+        raise Invalid(f"Поле unique_code: {exc}.", fields={"unique_code": str(exc)}) from None
+    row = db.session.execute(_aggregate_where(batch_id, [code])).first()
+    if row is None:
+        raise _refusal(batch_id, code)
+    _record(batch_id, [row], actor)
+    return row
+
+
+def _read_codes(unique_codes) -> list[str]:
+    if not isinstance(unique_codes, list) or not unique_codes:
+        raise Invalid("unique_codes должен быть непустым списком.", fields={"unique_codes": "нужен непустой список"})
+    if len(unique_codes) > MAX_CODES_PER_REQUEST:
+        raise Invalid(
+            f"Не больше {MAX_CODES_PER_REQUEST} кодов за запрос.",
+            fields={"unique_codes": f"не больше {MAX_CODES_PER_REQUEST} кодов"},
+        )
+    codes, errors = [], {}
+    for index, value in enumerate(unique_codes):
+        try:
+            codes.append(f.unique_code(value))
+        except f.FieldError as exc:
+            errors[f"unique_codes[{index}]"] = str(exc)
+    if errors:
+        raise Invalid(f"Неверные коды: {', '.join(errors)}.", fields=errors)
+    return codes
+
+
+@transactional
+def products_aggregate(*, batch_id: int, unique_codes, actor: Actor) -> AggregationResult:
+    """Aggregate a list of codes; each one succeeds or gets its own reason."""
+    codes = _read_codes(unique_codes)
+    _check_batch_open(batch_id)
+    rows = db.session.execute(_aggregate_where(batch_id, list(set(codes)))).all()
+    _record(batch_id, rows, actor)
+    fresh = {row.unique_code for row in rows}
+    known = dict(
+        db.session.execute(
+            select(Product.unique_code, Product.batch_id).where(Product.unique_code.in_(set(codes) - fresh))
+        ).all()
+    )
+    result, counted = AggregationResult(total=len(codes)), set()
+    for code in codes:
+        if code in fresh and code not in counted:
+            counted.add(code)
+            result.aggregated += 1
+            continue
+        owner = batch_id if code in fresh else known.get(code)
+        reason = (
+            "not found"
+            if owner is None
+            else "belongs to different batch"
+            if owner != batch_id
+            else "already aggregated"
+        )
+        result.errors.append({"code": code, "reason": reason})
+    return result

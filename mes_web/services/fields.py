@@ -1,0 +1,108 @@
+"""Reading field values from 1C and API input: one rule per field, one message per rule."""
+
+import re
+from datetime import date, datetime
+
+from mes_web.clock import as_plant_time
+
+INT32_MAX = 2**31 - 1
+_RU_DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})$")
+
+
+class FieldError(ValueError):
+    """A value that cannot be used, with a message for the person who sent it."""
+
+
+def text(value, *, max_length: int = 255, required: bool = False) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise FieldError("должно быть строкой")
+    value = value.strip()
+    if required and not value:
+        raise FieldError("не может быть пустым")
+    if len(value) > max_length:
+        raise FieldError(f"не длиннее {max_length} символов")
+    if "\x00" in value:
+        raise FieldError("содержит недопустимый символ NUL")
+    return value
+
+
+def required_text(value, *, max_length: int = 255) -> str:
+    return text(value, max_length=max_length, required=True)
+
+
+def long_text(value) -> str:
+    return text(value, max_length=2000)
+
+
+def whole_number(value, *, minimum: int = 1, maximum: int = INT32_MAX) -> int:
+    """An integer, also given as digits in a string ("22 222" as 1C prints it)."""
+    if isinstance(value, bool):
+        raise FieldError("должно быть целым числом")
+    if isinstance(value, str):
+        digits = value.replace("\u00a0", "").replace(" ", "")
+        if not re.fullmatch(r"[+-]?\d{1,12}", digits):
+            raise FieldError("должно быть целым числом")
+        value = int(digits)
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        raise FieldError("должно быть целым числом")
+    if not minimum <= value <= maximum:
+        raise FieldError(f"должно быть от {minimum} до {maximum}")
+    return value
+
+
+def flag(value) -> bool:
+    """A yes/no value: JSON true/false, or the words 1C files use."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in {"true", "да", "1", "yes"}:
+            return True
+        if word in {"false", "нет", "0", "no", ""}:
+            return False
+    raise FieldError("должно быть true или false")
+
+
+def calendar_date(value) -> date:
+    """A date as ISO 8601, as 1C's midnight datetime, or as ДД.ММ.ГГГГ."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise FieldError("должно быть датой ГГГГ-ММ-ДД")
+    raw = value.strip()
+    ru = _RU_DATE.match(raw)
+    if ru:
+        raw = f"{ru[3]}-{ru[2]}-{ru[1]}"
+    elif "T" in raw and raw.endswith("T00:00:00"):
+        raw = raw[:10]
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise FieldError("должно быть датой ГГГГ-ММ-ДД") from None
+
+
+def moment(value) -> datetime:
+    """A date and time; without an offset it is read in the plant's time zone."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise FieldError("должно быть датой и временем ISO 8601, например 2024-01-30T08:00:00+03:00") from None
+    else:
+        raise FieldError("должно быть датой и временем ISO 8601")
+    try:
+        return as_plant_time(parsed)
+    except (OverflowError, ValueError):
+        raise FieldError("вне допустимого диапазона дат") from None
+
+
+def unique_code(value) -> str:
+    return required_text(value, max_length=255)

@@ -1,0 +1,134 @@
+"""Shift tasks as 1C sends them (Russian keys) or as other systems do (English keys)."""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from mes_web.errors import Invalid
+from mes_web.services import fields as f
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    russian: str
+    parse: Callable
+    required: bool = False
+    default: object = None
+
+
+TASK_FIELDS = [
+    Field("is_closed", "СтатусЗакрытия", f.flag, default=False),
+    Field("task_description", "ПредставлениеЗаданияНаСмену", f.long_text, default=""),
+    Field("work_center_name", "РабочийЦентр", f.required_text, required=True),
+    Field("shift", "Смена", f.text, default=""),
+    Field("team", "Бригада", f.text, default=""),
+    Field("batch_number", "НомерПартии", f.whole_number, required=True),
+    Field("batch_date", "ДатаПартии", f.calendar_date, required=True),
+    Field("nomenclature", "Номенклатура", f.required_text, required=True),
+    Field("ekn_code", "КодЕКН", f.text, default=""),
+    Field("work_center_identifier", "ИдентификаторРЦ", lambda v: f.required_text(v, max_length=100), required=True),
+    Field("shift_start", "ДатаВремяНачалаСмены", f.moment, required=True),
+    Field("shift_end", "ДатаВремяОкончанияСмены", f.moment, required=True),
+]
+
+# What PATCH may change, in English keys; the work center moves by its id.
+EDITABLE_FIELDS = {
+    fld.name: fld for fld in TASK_FIELDS if fld.name not in {"work_center_name", "work_center_identifier"}
+} | {"work_center_id": Field("work_center_id", "work_center_id", f.whole_number, required=True)}
+
+
+@dataclass
+class ShiftTask:
+    batch_number: int
+    batch_date: date
+    work_center_identifier: str
+    work_center_name: str
+    nomenclature: str
+    shift_start: datetime
+    shift_end: datetime
+    is_closed: bool = False
+    task_description: str = ""
+    shift: str = ""
+    team: str = ""
+    ekn_code: str = ""
+    batch_fields: dict = field(init=False)
+
+    def __post_init__(self):
+        self.batch_fields = {
+            name: getattr(self, name)
+            for name in (
+                "batch_number",
+                "batch_date",
+                "nomenclature",
+                "shift_start",
+                "shift_end",
+                "is_closed",
+                "task_description",
+                "shift",
+                "team",
+                "ekn_code",
+            )
+        }
+
+
+def _read_task(item, prefix: str, errors: dict[str, str]) -> ShiftTask | None:
+    if not isinstance(item, Mapping):
+        errors[prefix.rstrip(".")] = "задание должно быть JSON-объектом"
+        return None
+    values = {}
+    for fld in TASK_FIELDS:
+        key = fld.russian if fld.russian in item else fld.name
+        raw = item.get(key)
+        if raw is None:
+            if fld.required:
+                errors[prefix + fld.russian] = "обязательное поле"
+            else:
+                values[fld.name] = fld.default
+            continue
+        try:
+            values[fld.name] = fld.parse(raw)
+        except f.FieldError as exc:
+            errors[prefix + key] = str(exc)
+    if "shift_start" in values and "shift_end" in values and values["shift_end"] <= values["shift_start"]:
+        errors[prefix + "ДатаВремяОкончанияСмены"] = "окончание смены должно быть позже начала"
+    return ShiftTask(**values) if len(values) == len(TASK_FIELDS) else None
+
+
+def shift_tasks_read(payload) -> list[ShiftTask]:
+    """Read a 1C array (or one object) of shift tasks; any invalid item refuses all of them."""
+    items = payload if isinstance(payload, list) else [payload]
+    if not items:
+        raise Invalid("Список заданий пуст.", fields={"[]": "нужно хотя бы одно задание"})
+    errors: dict[str, str] = {}
+    tasks = [_read_task(item, f"[{index}].", errors) for index, item in enumerate(items)]
+    if errors:
+        first_key, first_message = next(iter(errors.items()))
+        raise Invalid(
+            f"Задание {first_key}: {first_message}. Ничего не записано.",
+            fields=errors,
+        )
+    return tasks
+
+
+def batch_changes_read(payload) -> dict:
+    """Read a partial update in English keys; unknown keys are refused, not ignored."""
+    if not isinstance(payload, Mapping) or not payload:
+        raise Invalid("Нужен JSON-объект с изменяемыми полями.", fields={"body": "пустое или не объект"})
+    errors = {key: "неизвестное поле" for key in payload if key not in EDITABLE_FIELDS}
+    changes = {}
+    for key, raw in payload.items():
+        fld = EDITABLE_FIELDS.get(key)
+        if fld is None:
+            continue
+        if raw is None:
+            errors[key] = "не может быть null"
+            continue
+        try:
+            changes[key] = fld.parse(raw)
+        except f.FieldError as exc:
+            errors[key] = str(exc)
+    if errors:
+        first_key, first_message = next(iter(errors.items()))
+        raise Invalid(f"Поле {first_key}: {first_message}.", fields=errors)
+    return changes

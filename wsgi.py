@@ -1,0 +1,3 @@
+from mes_web import create_app
+
+app = create_app()
