@@ -115,3 +115,14 @@ def supervisor(tokens):
 @pytest.fixture
 def operator(tokens):
     return tokens[Role.OPERATOR]
+
+
+@pytest.fixture
+def pg_committed(pg_app):
+    """The PostgreSQL app with real commits, for tests where several connections must see the data."""
+    with pg_app.app_context():
+        yield pg_app
+        db.session.remove()
+        tables = ", ".join(table.name for table in db.metadata.sorted_tables)
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import jsonify
+from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from mes_web.api import api
@@ -27,8 +27,11 @@ def domain_error(exc: DomainError):
     return error_response(exc.status, exc.code, exc.detail, exc.fields)
 
 
-@api.errorhandler(HTTPException)
+@api.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException):
+    # Routing errors (unknown path, wrong method) never reach a blueprint handler, so this is app-wide.
+    if not request.path.startswith(api.url_prefix + "/"):
+        return exc
     code = (exc.name or "error").lower().replace(" ", "_")
     return error_response(exc.code or 500, code, exc.description or exc.name)
 

@@ -84,6 +84,8 @@ def _existing_codes(codes: list[str]) -> set[str]:
 
 
 def _insert(rows: list[dict]) -> None:
+    if not rows:
+        return
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
         db.session.execute(insert(Product), rows)

@@ -1,0 +1,394 @@
+"""Benchmark the scan path: POST /api/v1/batches/{id}/aggregate, against a Flask + PostgreSQL floor.
+
+What it measures
+  * ours:  mes_web under gunicorn, one scan per request ({"unique_code": ...}, bearer token), every
+           request a distinct code registered beforehand, so each one is a real aggregation (200),
+           never the "already aggregated" refusal.
+  * floor: bench/floor_app.py under the same gunicorn settings: parse the body, read one row by
+           primary key through a per-worker SQLAlchemy Core pool, return small JSON. It is what
+           any Flask endpoint on this machine costs; ours/floor says how much the scan adds to it.
+  * bulk:  one POST /api/v1/products of exactly 100,000 codes in 1C's form, timed end to end
+           (request sent, server validates and stores, response read; the JSON body is encoded
+           before the clock starts).
+
+Each app is driven by wrk (bench/aggregate.lua) at 1 connection (1 thread) and at 16 connections
+(2 threads), for --duration seconds after a --warmup of the same shape. For ours, the number of
+products the database shows as aggregated is compared with what wrk counted.
+
+Run from the repository root (takes about two minutes):
+
+    .venv/bin/python bench/aggregate.py [--workers 2] [--duration 10] [--warmup 3]
+
+It creates the PostgreSQL database mes_bench on 127.0.0.1:5432 (dropped first if it exists, and
+dropped again at the end), migrates it, and uses a temporary MES_INSTANCE_PATH.
+
+Exit status: 0 when the benchmark ran cleanly, whether or not the targets are met; 1 when something
+broke (a server did not start, seeding failed); 2 when wrk saw non-2xx responses or socket errors.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+VENV_BIN = ROOT / ".venv" / "bin"
+LUA_SCRIPT = BENCH / "aggregate.lua"
+
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+BENCH_DB = "mes_bench"
+DATABASE_URL = f"{PG_SERVER}/{BENCH_DB}"
+
+BATCH_NUMBER, BATCH_DATE = 424242, "2024-01-30"
+BULK_SIZE = 100_000
+CODES_PER_THREAD = 50_000  # per wrk thread per run: 5,000 scans/s per thread for 10 s, far above any rate seen
+LOADS = [(1, 1), (16, 2)]  # (connections, wrk threads)
+
+TARGET_SCANS = 1000
+TARGET_P99_MS = 50
+TARGET_RATIO = 0.5
+TARGET_BULK_S = 5
+
+
+class BenchError(Exception):
+    """Something broke: the benchmark cannot produce figures."""
+
+
+# --- database and CLI -----------------------------------------------------------------------------
+
+
+def database_recreate() -> None:
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+
+
+def database_drop() -> None:
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+
+
+def flask_cli(env: dict, *args: str) -> str:
+    """Run `flask --app wsgi ...` and return its stdout."""
+    done = subprocess.run(
+        [str(VENV_BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise BenchError(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def prepare_database(env: dict) -> str:
+    """A fresh, migrated bench database; returns a supervisor API token."""
+    database_recreate()
+    flask_cli(env, "db", "upgrade")
+    return flask_cli(env, "token", "create", "bench", "--role", "supervisor").strip().splitlines()[-1]
+
+
+def aggregated_count(prefix: str) -> int:
+    with psycopg.connect(DATABASE_URL) as conn:
+        query = "SELECT count(*) FROM products WHERE is_aggregated AND unique_code LIKE %s"
+        return conn.execute(query, (prefix + "-%",)).fetchone()[0]
+
+
+# --- gunicorn -------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn_settings(workers: int) -> list[str]:
+    """The settings both apps get."""
+    return ["--workers", str(workers), "--worker-class", "sync", "--timeout", "120", "--no-control-socket"]
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def wait_ready(server: Server, health_path: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise BenchError(f"{server.name} exited with {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            status, _ = http_request("GET", f"{server.base}{health_path}")
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise BenchError(f"{server.name} did not answer {health_path} within {timeout} s:\n{server.log_tail()}")
+
+
+def server_stop(server: Server) -> None:
+    """Stop gunicorn and its workers: the whole process group it leads."""
+    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(server.process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            server.process.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextmanager
+def gunicorn(name: str, app: str, *, workers: int, env: dict, health_path: str, log_dir: Path, chdir: Path = ROOT):
+    port = free_port()
+    log_path = log_dir / f"{name}.log"
+    command = [str(VENV_BIN / "gunicorn"), *gunicorn_settings(workers), "--bind", f"127.0.0.1:{port}"]
+    command += ["--chdir", str(chdir), "--log-level", "warning", app]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server(name, port, process, log_path)
+    try:
+        wait_ready(server, health_path)
+        yield server
+    finally:
+        server_stop(server)
+
+
+# --- seeding over HTTP ----------------------------------------------------------------------------
+
+
+def http_request(method: str, url: str, body: bytes | None = None, token: str | None = None, timeout: float = 300):
+    """One request; returns (status, parsed JSON or None)."""
+    host_port = url.split("/")[2]
+    path = "/" + url.split("/", 3)[3]
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    conn = http.client.HTTPConnection(host_port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        raw = response.read()
+    finally:
+        conn.close()
+    try:
+        return response.status, json.loads(raw) if raw else None
+    except ValueError:
+        return response.status, None
+
+
+def encode(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode()
+
+
+def batch_create(base: str, token: str) -> int:
+    shift_task = {
+        "СтатусЗакрытия": False,
+        "ПредставлениеЗаданияНаСмену": "Бенчмарк агрегации",
+        "РабочийЦентр": "Линия бенчмарка",
+        "Смена": "1",
+        "Бригада": "Бригада 1",
+        "НомерПартии": BATCH_NUMBER,
+        "ДатаПартии": BATCH_DATE,
+        "Номенклатура": "Изделие для бенчмарка",
+        "КодЕКН": "EKN-BENCH",
+        "ИдентификаторРЦ": "WC-BENCH",
+        "ДатаВремяНачалаСмены": f"{BATCH_DATE}T08:00:00",
+        "ДатаВремяОкончанияСмены": f"{BATCH_DATE}T20:00:00",
+    }
+    status, body = http_request("POST", f"{base}/api/v1/batches", encode([shift_task]), token)
+    if status != 201:
+        raise BenchError(f"POST /batches answered {status}: {body}")
+    return body[0]["id"]
+
+
+def codes_for(prefix: str, threads: int) -> list[str]:
+    """The codes aggregate.lua sends for one run: <prefix>-<thread>-<1..CODES_PER_THREAD>."""
+    return [f"{prefix}-{t}-{n}" for t in range(threads) for n in range(1, CODES_PER_THREAD + 1)]
+
+
+def codes_register(base: str, token: str, codes: list[str]) -> list[float]:
+    """Register codes through 1C's bulk form, BULK_SIZE per request; returns each request's seconds."""
+    timings = []
+    for start in range(0, len(codes), BULK_SIZE):
+        chunk = codes[start : start + BULK_SIZE]
+        items = [{"УникальныйКодПродукта": c, "НомерПартии": BATCH_NUMBER, "ДатаПартии": BATCH_DATE} for c in chunk]
+        body = encode(items)
+        began = time.perf_counter()
+        status, answer = http_request("POST", f"{base}/api/v1/products", body, token)
+        timings.append(time.perf_counter() - began)
+        if status != 201 or answer.get("created") != len(chunk):
+            summary = {k: answer[k] for k in ("total", "created")} if isinstance(answer, dict) and "total" in answer else answer
+            raise BenchError(f"POST /products of {len(chunk)} codes answered {status}: {summary}")
+    return timings
+
+
+# --- wrk ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+
+
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def _duration_ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text).groups()
+    return float(number) * _UNIT_MS[unit]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    def find(pattern: str) -> re.Match | None:
+        return re.search(pattern, output, re.MULTILINE)
+
+    percentiles = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)$", output, re.MULTILINE))
+    socket_errors = find(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+    non_2xx = find(r"Non-2xx or 3xx responses: (\d+)")
+    requests, rps = find(r"^\s+(\d+) requests in"), find(r"^Requests/sec:\s+([\d.]+)")
+    if not (requests and rps and "50" in percentiles and "99" in percentiles):
+        raise BenchError(f"cannot read wrk output:\n{output}")
+    return WrkResult(
+        requests=int(requests[1]),
+        rps=float(rps[1]),
+        p50_ms=_duration_ms(percentiles["50"]),
+        p99_ms=_duration_ms(percentiles["99"]),
+        non_2xx=int(non_2xx[1]) if non_2xx else 0,
+        socket_errors=sum(map(int, socket_errors.groups())) if socket_errors else 0,
+    )
+
+
+def wrk(url: str, token: str, prefix: str, connections: int, threads: int, seconds: float) -> WrkResult:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA_SCRIPT), url]
+    command += ["--", token, prefix, str(CODES_PER_THREAD)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    return parse_wrk(done.stdout)
+
+
+def measure(server: Server, path: str, token: str, prefix: str, load: tuple[int, int], args) -> WrkResult:
+    """Warm up, then measure, each with its own codes (<prefix>W… and <prefix>R…)."""
+    connections, threads = load
+    url = server.base + path
+    wrk(url, token, f"{prefix}-W{connections}", connections, threads, args.warmup)
+    return wrk(url, token, f"{prefix}-R{connections}", connections, threads, args.duration)
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+
+def print_results(results: dict, checks: dict, bulk: list[float], settings: str) -> None:
+    print(f"\nSettings (both apps): gunicorn {settings}; wrk --latency, keep-alive not used by sync workers")
+    print(f"\n{'app':<6} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'sock err':>8}")
+    for (app, connections), r in results.items():
+        print(
+            f"{app:<6} {connections:>7} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.non_2xx:>8} {r.socket_errors:>8}"
+        )
+    for connections, (wrk_ok, in_db) in checks.items():
+        print(f"ours @ {connections:>2}: wrk counted {wrk_ok} 2xx scans, database shows {in_db} aggregated")
+    print()
+    for connections, _ in LOADS:
+        ratio = results[("ours", connections)].rps / results[("floor", connections)].rps
+        print(f"ratio ours/floor req/s at {connections:>2} clients: {ratio:.2f}")
+    print("bulk POST /products: " + ", ".join(f"{BULK_SIZE:,} codes {t:.2f} s" for t in bulk))
+
+    ours, floor = results[("ours", 16)], results[("floor", 16)]
+    rows = [
+        ("16 clients: ours scans/s", f"{ours.rps:.0f}", f">= {TARGET_SCANS:,}", ours.rps >= TARGET_SCANS),
+        ("16 clients: ours p99", f"{ours.p99_ms:.1f} ms", f"< {TARGET_P99_MS} ms", ours.p99_ms < TARGET_P99_MS),
+        ("16 clients: ratio ours/floor", f"{ours.rps / floor.rps:.2f}", f">= {TARGET_RATIO}", ours.rps / floor.rps >= TARGET_RATIO),
+        (f"bulk {BULK_SIZE:,} codes, one POST", f"{bulk[0]:.2f} s", f"< {TARGET_BULK_S} s", bulk[0] < TARGET_BULK_S),
+    ]
+    print(f"\n{'target':<32} {'measured':>10} {'target':>10}  met")
+    for label, measured, target, met in rows:
+        print(f"{label:<32} {measured:>10} {target:>10}  {'yes' if met else 'NO'}")
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers for both apps (default 2)")
+    parser.add_argument("--duration", type=float, default=10, help="seconds per measured wrk run (default 10)")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up before each run (default 3)")
+    return parser.parse_args()
+
+
+def run(args, env: dict, log_dir: Path) -> int:
+    token = prepare_database(env)
+    common = {"workers": args.workers, "env": env, "log_dir": log_dir}
+    with (
+        gunicorn("ours", "wsgi:app", health_path="/api/v1/health", **common) as ours,
+        gunicorn("floor", "floor_app:app", health_path="/health", chdir=BENCH, **common) as floor,
+    ):
+        batch_id = batch_create(ours.base, token)
+        codes = [c for conns, threads in LOADS for kind in "WR" for c in codes_for(f"BENCH-{kind}{conns}", threads)]
+        print(f"registering {len(codes):,} codes in batch {batch_id} ...", flush=True)
+        bulk = codes_register(ours.base, token, codes)
+
+        path = f"/api/v1/batches/{batch_id}/aggregate"
+        results, checks = {}, {}
+        for load in LOADS:
+            for app, server in (("ours", ours), ("floor", floor)):
+                print(f"wrk: {app} at {load[0]} connections ...", flush=True)
+                results[(app, load[0])] = measure(server, path, token, app.upper() if app == "floor" else "BENCH", load, args)
+            ours_result = results[("ours", load[0])]
+            checks[load[0]] = (ours_result.requests - ours_result.non_2xx, aggregated_count(f"BENCH-R{load[0]}"))
+
+    print_results(results, checks, bulk, " ".join(gunicorn_settings(args.workers)))
+    broken = sum(r.non_2xx + r.socket_errors for r in results.values())
+    if broken:
+        print(f"\nBROKEN: {broken} non-2xx responses or socket errors; the figures above are not trustworthy.")
+        return 2
+    return 0
+
+
+def main() -> int:
+    args = parse_args()
+    instance = Path(tempfile.mkdtemp(prefix="mes-bench-"))
+    env = os.environ | {"DATABASE_URL": DATABASE_URL, "MES_INSTANCE_PATH": str(instance)}
+    try:
+        return run(args, env, instance)
+    except BenchError as exc:
+        print(f"\nBROKEN: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        database_drop()
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

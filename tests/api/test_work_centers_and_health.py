@@ -1,0 +1,46 @@
+"""GET /api/v1/work-centers and /health."""
+
+from tests.factories import create_batch
+
+
+def test_work_centers_count_open_and_total_batches(client, supervisor, operator):
+    create_batch(client, supervisor, ИдентификаторРЦ="A", РабочийЦентр="Линия A")
+    create_batch(client, supervisor, ИдентификаторРЦ="A", РабочийЦентр="Линия A", СтатусЗакрытия=True)
+    create_batch(client, supervisor, ИдентификаторРЦ="B", РабочийЦентр="Линия B")
+    body = client.get("/api/v1/work-centers", headers=operator).get_json()
+    counts = [(wc["identifier"], wc["name"], wc["open_batches"], wc["total_batches"]) for wc in body["items"]]
+    assert counts == [("A", "Линия A", 1, 2), ("B", "Линия B", 1, 1)]
+    assert body["total"] == 2
+
+
+def test_health_checks_the_database(client):
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "checks": {"database": {"status": "ok"}}}
+
+
+def test_health_reports_a_configured_service_that_does_not_answer(app, client):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    try:
+        response = client.get("/api/v1/health")
+    finally:
+        app.config["REDIS_URL"] = None
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["redis"]["status"] == "error"
+
+
+def test_health_checks_the_real_redis(app, client):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+    try:
+        response = client.get("/api/v1/health")
+    finally:
+        app.config["REDIS_URL"] = None
+    assert response.get_json()["checks"]["redis"] == {"status": "ok"}
+
+
+def test_unknown_api_paths_answer_json(client, operator):
+    response = client.get("/api/v1/nothing-here", headers=operator)
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
