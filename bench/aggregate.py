@@ -289,7 +289,7 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def wrk(url: str, token: str, prefix: str, connections: int, threads: int, seconds: float) -> WrkResult:
+def wrk(url: str, token: str, prefix: str, connections: int, threads: int, seconds: int) -> WrkResult:
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA_SCRIPT), url]
     command += ["--", token, prefix, str(CODES_PER_THREAD)]
     done = subprocess.run(command, capture_output=True, text=True)
@@ -342,8 +342,8 @@ def print_results(results: dict, checks: dict, bulk: list[float], settings: str)
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers for both apps (default 2)")
-    parser.add_argument("--duration", type=float, default=10, help="seconds per measured wrk run (default 10)")
-    parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up before each run (default 3)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measured wrk run (default 10)")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up before each run (default 3)")
     return parser.parse_args()
 
 

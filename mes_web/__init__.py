@@ -4,6 +4,8 @@ import os
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from mes_web.config import load_config, with_driver
 from mes_web.extensions import db, migrate
@@ -17,6 +19,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+class RowIdConverter(IntegerConverter):
+    """A row id in a URL; one beyond the database's integer range names no row, so it is a 404."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > 2**31 - 1:
+            raise NotFound(f"Записи с номером {number} нет.")
+        return number
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -33,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = with_driver(app.config["SQLALCHEMY_DATABASE_URI"])
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    app.url_map.converters["id"] = RowIdConverter
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))

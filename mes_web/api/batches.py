@@ -40,34 +40,34 @@ def _with_products(batch) -> dict:
     return batch_json(batch, ProductCounts(len(products), aggregated)) | {"products": products}
 
 
-@api.get("/batches/<int:batch_id>")
+@api.get("/batches/<id:batch_id>")
 @requires(Role.OPERATOR)
 def batches_show(batch_id: int):
     return jsonify(_with_products(batch_get(batch_id)))
 
 
-@api.patch("/batches/<int:batch_id>")
+@api.patch("/batches/<id:batch_id>")
 @requires(Role.SUPERVISOR)
 def batches_update(batch_id: int):
     batch = batch_update(batch_id=batch_id, payload=json_body(), actor=g.actor)
     return jsonify(_batches_json([batch])[0])
 
 
-@api.post("/batches/<int:batch_id>/close")
+@api.post("/batches/<id:batch_id>/close")
 @requires(Role.SUPERVISOR)
 def batches_close(batch_id: int):
     batch = batch_close(batch_id=batch_id, actor=g.actor)
     return jsonify(_batches_json([batch])[0])
 
 
-@api.post("/batches/<int:batch_id>/reopen")
+@api.post("/batches/<id:batch_id>/reopen")
 @requires(Role.SUPERVISOR)
 def batches_reopen(batch_id: int):
     batch = batch_reopen(batch_id=batch_id, actor=g.actor)
     return jsonify(_batches_json([batch])[0])
 
 
-@api.post("/batches/<int:batch_id>/aggregate")
+@api.post("/batches/<id:batch_id>/aggregate")
 @requires(Role.OPERATOR)
 def batches_aggregate(batch_id: int):
     body = json_body()

@@ -6,6 +6,9 @@ from datetime import date, datetime
 from mes_web.clock import as_plant_time
 
 INT32_MAX = 2**31 - 1
+# A plant plans within living memory; anything outside is a typo (and year 0550 has no sane UTC offset).
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+_CONTROL = {chr(n) for n in range(32)} | {"\x7f"}
 _RU_DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})$")
 
 
@@ -13,7 +16,7 @@ class FieldError(ValueError):
     """A value that cannot be used, with a message for the person who sent it."""
 
 
-def text(value, *, max_length: int = 255, required: bool = False) -> str:
+def text(value, *, max_length: int = 255, required: bool = False, allowed_controls: str = "\t\n\r") -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str):
@@ -23,8 +26,12 @@ def text(value, *, max_length: int = 255, required: bool = False) -> str:
         raise FieldError("не может быть пустым")
     if len(value) > max_length:
         raise FieldError(f"не длиннее {max_length} символов")
-    if "\x00" in value:
-        raise FieldError("содержит недопустимый символ NUL")
+    if any(ch in _CONTROL and ch not in allowed_controls for ch in value):
+        raise FieldError("содержит управляющие символы")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FieldError("содержит недопустимые символы") from None
     return value
 
 
@@ -67,12 +74,18 @@ def flag(value) -> bool:
     raise FieldError("должно быть true или false")
 
 
+def _in_range(day: date) -> date:
+    if not EARLIEST <= day <= LATEST:
+        raise FieldError(f"должно быть между {EARLIEST.year} и {LATEST.year} годом")
+    return day
+
+
 def calendar_date(value) -> date:
     """A date as ISO 8601, as 1C's midnight datetime, or as ДД.ММ.ГГГГ."""
     if isinstance(value, datetime):
-        return value.date()
+        return _in_range(value.date())
     if isinstance(value, date):
-        return value
+        return _in_range(value)
     if not isinstance(value, str):
         raise FieldError("должно быть датой ГГГГ-ММ-ДД")
     raw = value.strip()
@@ -82,9 +95,10 @@ def calendar_date(value) -> date:
     elif "T" in raw and raw.endswith("T00:00:00"):
         raw = raw[:10]
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise FieldError("должно быть датой ГГГГ-ММ-ДД") from None
+    return _in_range(day)
 
 
 def moment(value) -> datetime:
@@ -98,11 +112,10 @@ def moment(value) -> datetime:
             raise FieldError("должно быть датой и временем ISO 8601, например 2024-01-30T08:00:00+03:00") from None
     else:
         raise FieldError("должно быть датой и временем ISO 8601")
-    try:
-        return as_plant_time(parsed)
-    except (OverflowError, ValueError):
-        raise FieldError("вне допустимого диапазона дат") from None
+    _in_range(parsed.date())
+    return as_plant_time(parsed)
 
 
 def unique_code(value) -> str:
-    return required_text(value, max_length=255)
+    # GS (U+001D) separates the parts of a scanned DataMatrix code.
+    return text(value, max_length=255, required=True, allowed_controls="\x1d")

@@ -1,0 +1,42 @@
+"""The flask commands an installer and `make run` use."""
+
+from sqlalchemy import func, select
+
+from mes_web.extensions import db
+from mes_web.models import Batch, Product, User
+
+
+def _run(app, *args, input=None):
+    result = app.test_cli_runner().invoke(args=list(args), input=input)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_token_create_prints_a_working_token_last(app):
+    output = _run(app, "token", "create", "1c-integration", "--role", "supervisor")
+    token = output.strip().splitlines()[-1]
+    response = app.test_client().get("/api/v1/batches", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+
+
+def test_user_create_and_a_duplicate_is_a_clear_error(app):
+    _run(app, "user", "create", "ivanov", "--role", "operator", "--password", "secret")
+    assert db.session.scalar(select(User.role).where(User.username == "ivanov")) == "operator"
+    again = app.test_cli_runner().invoke(args=["user", "create", "ivanov", "--role", "operator", "--password", "x1234"])
+    assert again.exit_code != 0
+    assert "уже есть" in again.output
+
+
+def test_seed_demo_loads_once_and_prints_a_login_and_a_fresh_token(app):
+    first = _run(app, "seed-demo")
+    batches, products = db.session.scalar(select(func.count(Batch.id))), db.session.scalar(select(func.count(Product.id)))
+    assert batches == 6 and products > 300
+    aggregated = db.session.scalar(select(func.count(Product.id)).where(Product.is_aggregated.is_(True)))
+    assert 0 < aggregated < products
+    second = _run(app, "seed-demo")
+    assert db.session.scalar(select(func.count(Batch.id))) == batches
+    assert "supervisor / demo" in second
+    old_token, new_token = (out.strip().splitlines()[-1].split()[-1] for out in (first, second))
+    client = app.test_client()
+    assert client.get("/api/v1/batches", headers={"Authorization": f"Bearer {new_token}"}).status_code == 200
+    assert client.get("/api/v1/batches", headers={"Authorization": f"Bearer {old_token}"}).status_code == 401
