@@ -13,7 +13,9 @@ target_metadata = db.metadata
 
 
 def run_migrations_offline():
-    context.configure(url=db.engine.url.render_as_string(hide_password=False), target_metadata=target_metadata, literal_binds=True)
+    context.configure(
+        url=db.engine.url.render_as_string(hide_password=False), target_metadata=target_metadata, literal_binds=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

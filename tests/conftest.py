@@ -7,6 +7,7 @@ from contextlib import contextmanager
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from mes_web import create_app
@@ -36,7 +37,12 @@ def _migrate_fresh(app) -> None:
 @pytest.fixture(scope="session")
 def pg_app(tmp_path_factory):
     app = make_app(TEST_DATABASE_URL, tmp_path_factory.mktemp("pg-instance"))
-    _migrate_fresh(app)
+    try:
+        _migrate_fresh(app)
+    except OperationalError as exc:
+        pytest.exit(
+            f"PostgreSQL at {TEST_DATABASE_URL} does not answer ({exc.orig}); start it or set TEST_DATABASE_URL", 2
+        )
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -102,8 +108,7 @@ def client(app):
 def tokens(app) -> dict[Role, dict]:
     """Authorization headers for one token of each role."""
     return {
-        role: {"Authorization": f"Bearer {token_create(name=f'test-{role.value}', role=role.value)}"}
-        for role in Role
+        role: {"Authorization": f"Bearer {token_create(name=f'test-{role.value}', role=role.value)}"} for role in Role
     }
 
 

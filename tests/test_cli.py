@@ -29,7 +29,10 @@ def test_user_create_and_a_duplicate_is_a_clear_error(app):
 
 def test_seed_demo_loads_once_and_prints_a_login_and_a_fresh_token(app):
     first = _run(app, "seed-demo")
-    batches, products = db.session.scalar(select(func.count(Batch.id))), db.session.scalar(select(func.count(Product.id)))
+    batches, products = (
+        db.session.scalar(select(func.count(Batch.id))),
+        db.session.scalar(select(func.count(Product.id))),
+    )
     assert batches == 6 and products > 300
     aggregated = db.session.scalar(select(func.count(Product.id)).where(Product.is_aggregated.is_(True)))
     assert 0 < aggregated < products

@@ -125,6 +125,8 @@ def test_creation_is_logged_with_its_actor(client, supervisor):
 
 def test_an_overwrite_logs_the_changed_fields(client, supervisor):
     batch = create_batch(client, supervisor, Бригада="Бригада 1")
-    client.post("/api/v1/batches", json=shift_task(НомерПартии=batch["batch_number"], Бригада="Бригада 2"), headers=supervisor)
+    client.post(
+        "/api/v1/batches", json=shift_task(НомерПартии=batch["batch_number"], Бригада="Бригада 2"), headers=supervisor
+    )
     update = db.session.scalars(select(Event).where(Event.event_type == "batch_updated")).one()
     assert update.payload == {"changes": {"team": {"old": "Бригада 1", "new": "Бригада 2"}}}

@@ -34,8 +34,18 @@ def test_no_token_is_401_and_a_wrong_one_too(client):
 def three_batches(client, supervisor):
     return [
         create_batch(client, supervisor, НомерПартии=3, ДатаПартии="2024-01-30", Смена="1", ИдентификаторРЦ="A"),
-        create_batch(client, supervisor, НомерПартии=1, ДатаПартии="2024-01-31", Смена="2", ИдентификаторРЦ="B", Бригада="Б2"),
-        create_batch(client, supervisor, НомерПартии=2, ДатаПартии="2024-01-30", Смена="1", ИдентификаторРЦ="B", СтатусЗакрытия=True),
+        create_batch(
+            client, supervisor, НомерПартии=1, ДатаПартии="2024-01-31", Смена="2", ИдентификаторРЦ="B", Бригада="Б2"
+        ),
+        create_batch(
+            client,
+            supervisor,
+            НомерПартии=2,
+            ДатаПартии="2024-01-30",
+            Смена="1",
+            ИдентификаторРЦ="B",
+            СтатусЗакрытия=True,
+        ),
     ]
 
 

@@ -28,7 +28,9 @@ def test_exactly_one_of_simultaneous_scans_wins(pg_committed):
         own_client = app.test_client()
         for code in codes:
             barrier.wait()
-            response = own_client.post(f"/api/v1/batches/{batch['id']}/aggregate", json={"unique_code": code}, headers=headers)
+            response = own_client.post(
+                f"/api/v1/batches/{batch['id']}/aggregate", json={"unique_code": code}, headers=headers
+            )
             answers[code].append((response.status_code, response.get_json()))
 
     threads = [threading.Thread(target=station) for _ in range(STATIONS)]

@@ -11,12 +11,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from mes_web.api.openapi import DOCUMENT
 from mes_web.models import Role
 from mes_web.services.access import token_create
 from mes_web.services.batches import batches_upsert
 from mes_web.services.products import products_add_from_1c
 from mes_web.services.transaction import SYSTEM
-from mes_web.api.openapi import DOCUMENT
 from tests.factories import shift_task
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -43,7 +43,9 @@ def _cases():
 def test_api_matches_its_document(pg, label, mode):
     _seed()
     headers = {"Authorization": f"Bearer {token_create(name='fuzz', role=Role.ADMIN.value)}"}
-    operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", pg)[label.split(" ", 1)[1]][label.split(" ", 1)[0]]
+    operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", pg)[label.split(" ", 1)[1]][
+        label.split(" ", 1)[0]
+    ]
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)

@@ -16,7 +16,11 @@ def test_a_code_is_registered_in_a_batch(client, supervisor):
     response = _post(client, supervisor, {"unique_code": " 0104600000000017 21ABC ", "batch_id": batch["id"]})
     assert response.status_code == 201
     body = response.get_json()
-    assert (body["unique_code"], body["batch_id"], body["is_aggregated"]) == ("0104600000000017 21ABC", batch["id"], False)
+    assert (body["unique_code"], body["batch_id"], body["is_aggregated"]) == (
+        "0104600000000017 21ABC",
+        batch["id"],
+        False,
+    )
 
 
 def test_single_form_refusals(client, supervisor):
@@ -42,7 +46,11 @@ def test_operators_may_not_register_codes(client, supervisor, operator):
 
 
 def _item(code, batch, **overrides):
-    return {"УникальныйКодПродукта": code, "НомерПартии": batch["batch_number"], "ДатаПартии": batch["batch_date"]} | overrides
+    return {
+        "УникальныйКодПродукта": code,
+        "НомерПартии": batch["batch_number"],
+        "ДатаПартии": batch["batch_date"],
+    } | overrides
 
 
 def test_1c_bulk_form_links_by_number_and_date_and_explains_each_skip(client, supervisor):
@@ -71,7 +79,9 @@ def test_1c_bulk_form_links_by_number_and_date_and_explains_each_skip(client, su
     }
     codes = db.session.scalars(select(Product.unique_code).where(Product.batch_id == batch["id"]).order_by(Product.id))
     assert list(codes) == ["OLD", "N-1", "N-2"]
-    added = db.session.scalars(select(Event).where(Event.event_type == "product_added").order_by(Event.id.desc())).first()
+    added = db.session.scalars(
+        select(Event).where(Event.event_type == "product_added").order_by(Event.id.desc())
+    ).first()
     assert added.payload == {"count": 2, "unique_codes": ["N-1", "N-2"]}
 
 

@@ -12,7 +12,9 @@ def _stored(batch_id: int) -> Batch:
 
 
 def test_naive_times_are_read_in_the_plant_time_zone(client, supervisor):
-    body = create_batch(client, supervisor, ДатаВремяНачалаСмены="2024-01-30T08:00:00", ДатаВремяОкончанияСмены="2024-01-30T20:00:00")
+    body = create_batch(
+        client, supervisor, ДатаВремяНачалаСмены="2024-01-30T08:00:00", ДатаВремяОкончанияСмены="2024-01-30T20:00:00"
+    )
     assert body["shift_start"] == "2024-01-30T08:00:00+03:00"
     stored = _stored(body["id"])
     assert stored.shift_start == datetime.fromisoformat("2024-01-30T05:00:00+00:00")
@@ -21,14 +23,19 @@ def test_naive_times_are_read_in_the_plant_time_zone(client, supervisor):
 
 def test_an_offset_from_1c_is_respected_and_shown_in_plant_time(client, supervisor):
     body = create_batch(
-        client, supervisor, ДатаВремяНачалаСмены="2024-01-30T20:00:00+05:00", ДатаВремяОкончанияСмены="2024-01-31T08:00:00+05:00"
+        client,
+        supervisor,
+        ДатаВремяНачалаСмены="2024-01-30T20:00:00+05:00",
+        ДатаВремяОкончанияСмены="2024-01-31T08:00:00+05:00",
     )
     assert body["shift_start"] == "2024-01-30T18:00:00+03:00"
     assert _stored(body["id"]).shift_start == datetime.fromisoformat("2024-01-30T15:00:00+00:00")
 
 
 def test_a_night_shift_over_midnight_is_twelve_hours(client, supervisor):
-    body = create_batch(client, supervisor, ДатаВремяНачалаСмены="2024-01-30T20:00:00", ДатаВремяОкончанияСмены="2024-01-31T08:00:00")
+    body = create_batch(
+        client, supervisor, ДатаВремяНачалаСмены="2024-01-30T20:00:00", ДатаВремяОкончанияСмены="2024-01-31T08:00:00"
+    )
     stored = _stored(body["id"])
     assert (stored.shift_end - stored.shift_start).total_seconds() == 12 * 3600
     assert body["shift_end"] == "2024-01-31T08:00:00+03:00"

@@ -11,7 +11,9 @@ from mes_web.services import fields as f
 @pytest.fixture(autouse=True)
 def plant_context(tmp_path, monkeypatch):
     monkeypatch.setenv("MES_INSTANCE_PATH", str(tmp_path))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'unused.db'}", "PLANT_TIMEZONE": "Asia/Yekaterinburg"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'unused.db'}", "PLANT_TIMEZONE": "Asia/Yekaterinburg"}
+    )
     with app.app_context():
         yield
 
@@ -49,7 +51,9 @@ def test_not_a_moment(raw):
         f.moment(raw)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [(True, True), ("Да", True), ("нет", False), ("false", False), ("0", False)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [(True, True), ("Да", True), ("нет", False), ("false", False), ("0", False)]
+)
 def test_flags(raw, expected):
     assert f.flag(raw) is expected
 

@@ -1,0 +1,49 @@
+# Two commands: `make run` (the embedded demo) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.app-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.app-installed $@
+
+## Serve the demo on SQLite, no Redis/MinIO/PostgreSQL needed; prints a login and an API token.
+run: $(VENV)/.app-installed
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	@echo "mes_web at http://$(HOST):$(PORT)  (API: http://$(HOST):$(PORT)/api/v1/openapi.json)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## Lint, then every test (PostgreSQL and Redis must be running; see README).
+test: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Throughput of the scan path against a one-row floor app (needs wrk: apt-get install wrk).
+bench: $(VENV)/.dev-installed
+	@command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -q wrk >/dev/null; }
+	$(BIN)/python bench/aggregate.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache
