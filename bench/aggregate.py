@@ -11,6 +11,8 @@ What it measures
            (request sent, server validates and stores, response read; the JSON body is encoded
            before the clock starts).
 
+Both run under gunicorn with the same command-line settings (printed with the figures) and
+--config bench/gunicorn_settings.py, so the production ./gunicorn.conf.py applies to neither.
 Each app is driven by wrk (bench/aggregate.lua) at 1 connection (1 thread) and at 16 connections
 (2 threads), for --duration seconds after a --warmup of the same shape. For ours, the number of
 products the database shows as aggregated is compared with what wrk counted.
@@ -23,7 +25,8 @@ It creates the PostgreSQL database mes_bench on 127.0.0.1:5432 (dropped first if
 dropped again at the end), migrates it, and uses a temporary MES_INSTANCE_PATH.
 
 Exit status: 0 when the benchmark ran cleanly, whether or not the targets are met; 1 when something
-broke (a server did not start, seeding failed); 2 when wrk saw non-2xx responses or socket errors.
+broke (a server did not start, seeding failed); 2 when wrk saw non-2xx responses or socket errors,
+or the database holds fewer aggregated codes than wrk counted 2xx scans.
 """
 
 import argparse
@@ -48,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 VENV_BIN = ROOT / ".venv" / "bin"
 LUA_SCRIPT = BENCH / "aggregate.lua"
+GUNICORN_CONFIG = BENCH / "gunicorn_settings.py"  # keeps the production ./gunicorn.conf.py out of the benchmark
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 BENCH_DB = "mes_bench"
@@ -115,7 +119,7 @@ def free_port() -> int:
 
 
 def gunicorn_settings(workers: int) -> list[str]:
-    """The settings both apps get."""
+    """The settings both apps get (no access log)."""
     return ["--workers", str(workers), "--worker-class", "sync", "--timeout", "120", "--no-control-socket"]
 
 
@@ -167,10 +171,13 @@ def server_stop(server: Server) -> None:
 def gunicorn(name: str, app: str, *, workers: int, env: dict, health_path: str, log_dir: Path, chdir: Path = ROOT):
     port = free_port()
     log_path = log_dir / f"{name}.log"
-    command = [str(VENV_BIN / "gunicorn"), *gunicorn_settings(workers), "--bind", f"127.0.0.1:{port}"]
+    command = [str(VENV_BIN / "gunicorn"), "--config", str(GUNICORN_CONFIG), *gunicorn_settings(workers)]
+    command += ["--bind", f"127.0.0.1:{port}"]
     command += ["--chdir", str(chdir), "--log-level", "warning", app]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with open(log_path, "wb") as log:  # start_new_session: gunicorn leads its own process group
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     server = Server(name, port, process, log_path)
     try:
         wait_ready(server, health_path)
@@ -242,8 +249,9 @@ def codes_register(base: str, token: str, codes: list[str]) -> list[float]:
         began = time.perf_counter()
         status, answer = http_request("POST", f"{base}/api/v1/products", body, token)
         timings.append(time.perf_counter() - began)
-        if status != 201 or answer.get("created") != len(chunk):
-            summary = {k: answer[k] for k in ("total", "created")} if isinstance(answer, dict) and "total" in answer else answer
+        if status != 201 or not isinstance(answer, dict) or answer.get("created") != len(chunk):
+            keys = ("total", "created", "error", "detail")
+            summary = {key: answer.get(key) for key in keys} if isinstance(answer, dict) else answer
             raise BenchError(f"POST /products of {len(chunk)} codes answered {status}: {summary}")
     return timings
 
@@ -299,36 +307,42 @@ def wrk(url: str, token: str, prefix: str, connections: int, threads: int, secon
 
 
 def measure(server: Server, path: str, token: str, prefix: str, load: tuple[int, int], args) -> WrkResult:
-    """Warm up, then measure, each with its own codes (<prefix>W… and <prefix>R…)."""
+    """Warm up, then measure; each with its own codes (<prefix>-W<connections>, <prefix>-R<connections>)."""
     connections, threads = load
     url = server.base + path
-    wrk(url, token, f"{prefix}-W{connections}", connections, threads, args.warmup)
+    warmup = wrk(url, token, f"{prefix}-W{connections}", connections, threads, args.warmup)
+    if warmup.non_2xx or warmup.socket_errors:
+        raise BenchError(f"{server.name} warm-up at {connections} connections: {warmup}")
     return wrk(url, token, f"{prefix}-R{connections}", connections, threads, args.duration)
 
 
 # --- report ---------------------------------------------------------------------------------------
 
 
-def print_results(results: dict, checks: dict, bulk: list[float], settings: str) -> None:
-    print(f"\nSettings (both apps): gunicorn {settings}; wrk --latency, keep-alive not used by sync workers")
-    print(f"\n{'app':<6} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'sock err':>8}")
+def print_runs(results: dict, checks: dict, settings: str, duration: int, warmup: int) -> None:
+    print(f"\nBoth apps: gunicorn {settings} (sync workers close the connection after each response)")
+    shapes = ", ".join(f"-t{threads} -c{connections}" for connections, threads in LOADS)
+    print(f"wrk --latency: {shapes}; {duration} s each, after a {warmup} s warm-up of the same shape\n")
+    print(f"{'app':<6} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'sock err':>8}")
     for (app, connections), r in results.items():
-        print(
-            f"{app:<6} {connections:>7} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.non_2xx:>8} {r.socket_errors:>8}"
-        )
-    for connections, (wrk_ok, in_db) in checks.items():
-        print(f"ours @ {connections:>2}: wrk counted {wrk_ok} 2xx scans, database shows {in_db} aggregated")
+        figures = f"{r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.non_2xx:>8} {r.socket_errors:>8}"
+        print(f"{app:<6} {connections:>7} {figures}")
     print()
     for connections, _ in LOADS:
         ratio = results[("ours", connections)].rps / results[("floor", connections)].rps
-        print(f"ratio ours/floor req/s at {connections:>2} clients: {ratio:.2f}")
-    print("bulk POST /products: " + ", ".join(f"{BULK_SIZE:,} codes {t:.2f} s" for t in bulk))
+        wrk_ok, in_db = checks[connections]
+        print(f"{connections:>2} clients: ratio ours/floor {ratio:.2f}; ", end="")
+        print(f"ours: wrk counted {wrk_ok} 2xx scans, the database shows {in_db} aggregated")
 
+
+def print_targets(results: dict, bulk: list[float]) -> None:
+    print("\nbulk POST /products (1C form): " + ", ".join(f"{BULK_SIZE:,} codes in {t:.2f} s" for t in bulk))
     ours, floor = results[("ours", 16)], results[("floor", 16)]
+    ratio = ours.rps / floor.rps
     rows = [
         ("16 clients: ours scans/s", f"{ours.rps:.0f}", f">= {TARGET_SCANS:,}", ours.rps >= TARGET_SCANS),
         ("16 clients: ours p99", f"{ours.p99_ms:.1f} ms", f"< {TARGET_P99_MS} ms", ours.p99_ms < TARGET_P99_MS),
-        ("16 clients: ratio ours/floor", f"{ours.rps / floor.rps:.2f}", f">= {TARGET_RATIO}", ours.rps / floor.rps >= TARGET_RATIO),
+        ("16 clients: ratio ours/floor", f"{ratio:.2f}", f">= {TARGET_RATIO}", ratio >= TARGET_RATIO),
         (f"bulk {BULK_SIZE:,} codes, one POST", f"{bulk[0]:.2f} s", f"< {TARGET_BULK_S} s", bulk[0] < TARGET_BULK_S),
     ]
     print(f"\n{'target':<32} {'measured':>10} {'target':>10}  met")
@@ -347,6 +361,28 @@ def parse_args():
     return parser.parse_args()
 
 
+def seed(ours: Server, token: str) -> tuple[int, list[float]]:
+    """One batch and every code the wrk runs will scan; returns the batch id and each bulk POST's seconds."""
+    batch_id = batch_create(ours.base, token)
+    codes = [c for conns, threads in LOADS for kind in "WR" for c in codes_for(f"BENCH-{kind}{conns}", threads)]
+    print(f"registering {len(codes):,} codes in batch {batch_id}, {BULK_SIZE:,} per request ...", flush=True)
+    return batch_id, codes_register(ours.base, token, codes)
+
+
+def drive(ours: Server, floor: Server, token: str, batch_id: int, args) -> tuple[dict, dict]:
+    """wrk at each load, ours then floor; checks: per load, (2xx scans wrk saw, aggregated in the database)."""
+    path = f"/api/v1/batches/{batch_id}/aggregate"
+    results, checks = {}, {}
+    for load in LOADS:
+        connections = load[0]
+        for server, prefix in ((ours, "BENCH"), (floor, "FLOOR")):
+            print(f"wrk: {server.name} at {connections} connections ...", flush=True)
+            results[(server.name, connections)] = measure(server, path, token, prefix, load, args)
+        scanned = results[("ours", connections)]
+        checks[connections] = (scanned.requests - scanned.non_2xx, aggregated_count(f"BENCH-R{connections}"))
+    return results, checks
+
+
 def run(args, env: dict, log_dir: Path) -> int:
     token = prepare_database(env)
     common = {"workers": args.workers, "env": env, "log_dir": log_dir}
@@ -354,24 +390,15 @@ def run(args, env: dict, log_dir: Path) -> int:
         gunicorn("ours", "wsgi:app", health_path="/api/v1/health", **common) as ours,
         gunicorn("floor", "floor_app:app", health_path="/health", chdir=BENCH, **common) as floor,
     ):
-        batch_id = batch_create(ours.base, token)
-        codes = [c for conns, threads in LOADS for kind in "WR" for c in codes_for(f"BENCH-{kind}{conns}", threads)]
-        print(f"registering {len(codes):,} codes in batch {batch_id} ...", flush=True)
-        bulk = codes_register(ours.base, token, codes)
+        batch_id, bulk = seed(ours, token)
+        results, checks = drive(ours, floor, token, batch_id, args)
 
-        path = f"/api/v1/batches/{batch_id}/aggregate"
-        results, checks = {}, {}
-        for load in LOADS:
-            for app, server in (("ours", ours), ("floor", floor)):
-                print(f"wrk: {app} at {load[0]} connections ...", flush=True)
-                results[(app, load[0])] = measure(server, path, token, app.upper() if app == "floor" else "BENCH", load, args)
-            ours_result = results[("ours", load[0])]
-            checks[load[0]] = (ours_result.requests - ours_result.non_2xx, aggregated_count(f"BENCH-R{load[0]}"))
-
-    print_results(results, checks, bulk, " ".join(gunicorn_settings(args.workers)))
-    broken = sum(r.non_2xx + r.socket_errors for r in results.values())
-    if broken:
-        print(f"\nBROKEN: {broken} non-2xx responses or socket errors; the figures above are not trustworthy.")
+    print_runs(results, checks, " ".join(gunicorn_settings(args.workers)), args.duration, args.warmup)
+    print_targets(results, bulk)
+    failures = sum(r.non_2xx + r.socket_errors for r in results.values())
+    failures += sum(1 for wrk_ok, in_db in checks.values() if in_db < wrk_ok)
+    if failures:
+        print("\nBROKEN: non-2xx responses, socket errors or scans missing from the database; see above.")
         return 2
     return 0
 
@@ -379,7 +406,8 @@ def run(args, env: dict, log_dir: Path) -> int:
 def main() -> int:
     args = parse_args()
     instance = Path(tempfile.mkdtemp(prefix="mes-bench-"))
-    env = os.environ | {"DATABASE_URL": DATABASE_URL, "MES_INSTANCE_PATH": str(instance)}
+    env = {key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS"}
+    env |= {"DATABASE_URL": DATABASE_URL, "MES_INSTANCE_PATH": str(instance)}
     try:
         return run(args, env, instance)
     except BenchError as exc:

@@ -36,4 +36,4 @@ def aggregate(batch_id: int):
         row = connection.execute(ROW_BY_ID, {"id": batch_id}).first()
     if row is None:
         return jsonify(error="not_found"), 404
-    return jsonify(id=row.id, batch_number=row.batch_number, is_closed=row.is_closed, unique_code=body.get("unique_code"))
+    return jsonify(id=row.id, is_closed=row.is_closed, unique_code=body.get("unique_code"))

@@ -8,7 +8,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from mes_web import create_app
 from mes_web.extensions import db
@@ -56,6 +56,13 @@ def sqlite_template(tmp_path_factory):
     return folder / "template.db"
 
 
+class _SavepointSession(Session):
+    """Inside the test's outer transaction there is no autocommit: such statements join it too."""
+
+    def connection(self, bind_arguments=None, execution_options=None):
+        return super().connection(bind_arguments)
+
+
 @contextmanager
 def _inside_savepoint(app):
     """Run a test in a transaction that is rolled back; services' commits become savepoints."""
@@ -64,7 +71,12 @@ def _inside_savepoint(app):
         outer = connection.begin()
         original = db.session
         db.session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+            sessionmaker(
+                class_=_SavepointSession,
+                bind=connection,
+                join_transaction_mode="create_savepoint",
+                expire_on_commit=False,
+            )
         )
         try:
             yield app

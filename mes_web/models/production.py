@@ -53,7 +53,9 @@ class Product(db.Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     unique_code: Mapped[str] = mapped_column(String(255), unique=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    # Indexed by idx_product_batch_aggregated, whose leading column it is; a second index would
+    # only add a write to every scan.
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
     is_aggregated: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     aggregated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,8 +2,10 @@
 
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -16,6 +18,8 @@ from mes_web.services.transaction import Actor, transactional
 TOKEN_PREFIX = "mes_"
 # Recording every use would add a write to every scan; once a minute is enough to audit.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A scan must not wait on a token lookup; a token revoked elsewhere stops working within this time.
+TOKEN_CACHE_SECONDS = 10.0
 
 
 def _role(value: str) -> Role:
@@ -72,23 +76,34 @@ def token_create(*, name: str, role: str, revoke_same_name: bool = False) -> str
         db.session.execute(
             update(ApiToken).where(ApiToken.name == name, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
         )
+        _token_cache().clear()
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(ApiToken(name=name, role=_role(role).value, token_hash=_token_hash(plaintext), created_at=now))
     return plaintext
 
 
+def _token_cache() -> dict[str, tuple[float, Actor]]:
+    return current_app.extensions.setdefault("mes_web.token_cache", {})
+
+
 def token_authenticate(*, plaintext: str) -> Actor | None:
     """The actor behind a bearer token, or None for an unknown or revoked one."""
+    token_hash, now = _token_hash(plaintext), time.monotonic()
+    cached = _token_cache().get(token_hash)
+    if cached and cached[0] > now:
+        return cached[1]
     token = db.session.execute(
         select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.last_used_at).where(
-            ApiToken.token_hash == _token_hash(plaintext), ApiToken.revoked_at.is_(None)
+            ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None)
         )
     ).first()
     if token is None:
         return None
     if token.last_used_at is None or utcnow() - token.last_used_at > LAST_USED_RESOLUTION:
         _token_touch(token_id=token.id)
-    return Actor(label=f"token:{token.name}", role=Role(token.role))
+    actor = Actor(label=f"token:{token.name}", role=Role(token.role))
+    _token_cache()[token_hash] = (now + TOKEN_CACHE_SECONDS, actor)
+    return actor
 
 
 @transactional

@@ -2,17 +2,41 @@
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import BigInteger, Boolean, String, bindparam, exists, select, text, update
 
 from mes_web.clock import isoformat, utcnow
 from mes_web.errors import DomainError, Invalid, InvalidState, NotFound
 from mes_web.extensions import db
 from mes_web.models import Batch, Product
+from mes_web.models.types import UTCDateTime
 from mes_web.services import fields as f
 from mes_web.services.events import events_record
 from mes_web.services.transaction import Actor, transactional
 
 MAX_CODES_PER_REQUEST = 1000
+
+# The scan path on PostgreSQL: aggregate and log in one statement, one round trip to the database.
+_SCAN_AND_LOG = (
+    text(
+        """
+        WITH aggregated AS (
+            UPDATE products SET is_aggregated = true, aggregated_at = :now
+            WHERE unique_code = :code AND batch_id = :batch_id AND NOT is_aggregated
+              AND EXISTS (SELECT 1 FROM batches WHERE id = :batch_id AND NOT is_closed)
+            RETURNING id, unique_code, is_aggregated, aggregated_at
+        ), logged AS (
+            INSERT INTO events (event_type, batch_id, payload, actor, occurred_at)
+            SELECT 'product_aggregated', :batch_id,
+                   jsonb_build_object('product_id', id, 'unique_code', unique_code, 'aggregated_at', :shown_at),
+                   :actor, :now
+            FROM aggregated
+        )
+        SELECT id, unique_code, is_aggregated, aggregated_at FROM aggregated
+        """
+    )
+    .bindparams(bindparam("now", type_=UTCDateTime), bindparam("shown_at", type_=String))
+    .columns(id=BigInteger, unique_code=String, is_aggregated=Boolean, aggregated_at=UTCDateTime)
+)
 
 
 @dataclass
@@ -44,6 +68,17 @@ def _aggregate_where(batch_id: int, codes: list[str]):
         .returning(Product.id, Product.unique_code, Product.is_aggregated, Product.aggregated_at)
         .execution_options(synchronize_session=False)
     )
+
+
+def _scan_connection():
+    """A connection for the one-statement scan.
+
+    The statement is atomic on its own, so outside a transaction it runs in autocommit: BEGIN and
+    COMMIT would be two more round trips on the path every station waits on.
+    """
+    if db.session().in_transaction():
+        return db.session.connection()
+    return db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def _check_batch_open(batch_id: int) -> None:
@@ -91,10 +126,16 @@ def product_aggregate(*, batch_id: int, unique_code, actor: Actor):
         code = f.unique_code(unique_code)
     except f.FieldError as exc:
         raise Invalid(f"Поле unique_code: {exc}.", fields={"unique_code": str(exc)}) from None
-    row = db.session.execute(_aggregate_where(batch_id, [code])).first()
+    if db.session.get_bind().dialect.name == "postgresql":
+        now = utcnow()
+        params = {"now": now, "shown_at": isoformat(now), "code": code, "batch_id": batch_id, "actor": actor.label}
+        row = _scan_connection().execute(_SCAN_AND_LOG, params).first()
+    else:
+        row = db.session.execute(_aggregate_where(batch_id, [code])).first()
+        if row is not None:
+            _record(batch_id, [row], actor)
     if row is None:
         raise _refusal(batch_id, code)
-    _record(batch_id, [row], actor)
     return row
 
 

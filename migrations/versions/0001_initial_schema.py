@@ -130,13 +130,11 @@ def upgrade():
     )
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.create_index('idx_product_batch_aggregated', ['batch_id', 'is_aggregated'], unique=False)
-        batch_op.create_index(batch_op.f('ix_products_batch_id'), ['batch_id'], unique=False)
 
 
 
 def downgrade():
     with op.batch_alter_table('products', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_products_batch_id'))
         batch_op.drop_index('idx_product_batch_aggregated')
 
     op.drop_table('products')
