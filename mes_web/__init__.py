@@ -8,7 +8,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from mes_web.config import load_config, with_driver
-from mes_web.extensions import db, migrate
+from mes_web.extensions import babel, csrf, db, htmx, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,15 +47,24 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     app.url_map.converters["id"] = RowIdConverter
 
+    from mes_web.web.presentation import interface_locale, register_presentation
+
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
+    babel.init_app(app, locale_selector=interface_locale)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    register_presentation(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
 
     from mes_web.api import api
     from mes_web.cli import register_commands
+    from mes_web.web import web
 
+    csrf.exempt(api)  # the API authenticates with bearer tokens, never cookies
     app.register_blueprint(api)
+    app.register_blueprint(web)
     register_commands(app)
     return app

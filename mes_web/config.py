@@ -39,5 +39,14 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         "MINIO_SECURE": _flag(env.get("MINIO_SECURE")),
         "PLANT_TIMEZONE": timezone_name,
         # 100,000 codes from 1C in one request is about 8 MB of JSON.
+        # Behind TLS in production; the embedded default serves plain http on 127.0.0.1.
+        "SESSION_COOKIE_SECURE": _flag(env.get("SESSION_COOKIE_SECURE")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_HOURS", "12")) * 3600,
+        # A token per session, not per form: a tablet left on the station page all shift keeps scanning.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "ru",
+        "LANGUAGES": ("ru", "en"),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_REQUEST_MB", "32")) * 1024 * 1024,
     }

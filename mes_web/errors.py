@@ -7,10 +7,14 @@ class DomainError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, detail: str, *, fields: dict[str, str] | None = None, code: str | None = None):
+    def __init__(
+        self, detail: str, *, fields: dict[str, str] | None = None, code: str | None = None, context: dict | None = None
+    ):
         super().__init__(detail)
         self.detail = detail
         self.fields = fields
+        # Facts behind the refusal (a time, another batch) that a screen may word its own way.
+        self.context = context or {}
         if code:
             self.code = code
 

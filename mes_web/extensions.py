@@ -1,7 +1,10 @@
 """Extensions, created unbound and initialised in create_app."""
 
+from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from htmx_flask import Htmx
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -12,3 +15,6 @@ class Base(DeclarativeBase):
 # Services serialise what they just committed; reloading every row after commit buys nothing.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
+babel = Babel()
+csrf = CSRFProtect()
+htmx = Htmx()

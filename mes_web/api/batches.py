@@ -9,7 +9,7 @@ from mes_web.api.serializers import batch_json, product_json
 from mes_web.errors import Invalid
 from mes_web.models import Role
 from mes_web.selectors.batches import ProductCounts, batch_get, batch_list, batch_products, product_counts
-from mes_web.services.aggregation import product_aggregate, products_aggregate
+from mes_web.services.aggregation import product_aggregate, product_disaggregate, products_aggregate
 from mes_web.services.batches import batch_close, batch_reopen, batch_update, batches_upsert
 
 
@@ -80,4 +80,16 @@ def batches_aggregate(batch_id: int):
             fields={"unique_code": "обязательное поле"},
         )
     row = product_aggregate(batch_id=batch_id, unique_code=body["unique_code"], actor=g.actor)
+    return jsonify(product_json(row))
+
+
+@api.post("/batches/<id:batch_id>/disaggregate")
+@requires(Role.SUPERVISOR)
+def batches_disaggregate(batch_id: int):
+    body = json_body()
+    if not isinstance(body, dict):
+        raise Invalid('Нужен {"unique_code": "...", "reason": "..."}.', fields={"unique_code": "обязательное поле"})
+    row = product_disaggregate(
+        batch_id=batch_id, unique_code=body.get("unique_code"), reason=body.get("reason"), actor=g.actor
+    )
     return jsonify(product_json(row))

@@ -322,6 +322,21 @@ PATHS = {
             | _errors(400, 401, 403, 404, 409, 422),
         }
     },
+    "/batches/{batch_id}/disaggregate": {
+        "post": {
+            "summary": "Undo a scan: the unit is no longer aggregated; the reason goes to the event log",
+            "parameters": [BATCH_ID],
+            "requestBody": _body(
+                {
+                    "type": "object",
+                    "required": ["unique_code", "reason"],
+                    "properties": {"unique_code": CODE, "reason": {"type": "string", "minLength": 1, "maxLength": 500}},
+                }
+            ),
+            "responses": {"200": _json(_ref("Product"), "The unit, no longer aggregated")}
+            | _errors(400, 401, 403, 404, 409, 422),
+        }
+    },
     "/products": {
         "post": {
             "summary": "Register one code in a batch, or 1C's bulk list",

@@ -22,9 +22,6 @@ def products_create():
         return jsonify(answer), 201 if result.created else 200
     if not isinstance(body, dict):
         raise Invalid("Нужен объект {unique_code, batch_id} или массив кодов из 1С.")
-    try:
-        batch_id = f.whole_number(body.get("batch_id"))
-    except f.FieldError as exc:
-        raise Invalid(f"Поле batch_id: {exc}.", fields={"batch_id": str(exc)}) from None
+    batch_id = f.field_value(f.whole_number, body.get("batch_id"), "batch_id")
     product = product_add(unique_code=body.get("unique_code"), batch_id=batch_id, actor=g.actor)
     return jsonify(product_json(product) | {"batch_id": product.batch_id}), 201

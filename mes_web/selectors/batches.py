@@ -31,7 +31,7 @@ class ProductCounts:
     aggregated: int = 0
 
 
-def _filtered(query: Select, filters: BatchFilters) -> Select:
+def batches_filtered(query: Select, filters: BatchFilters) -> Select:
     exact = ("is_closed", "batch_number", "batch_date", "work_center_id", "shift", "team", "nomenclature", "ekn_code")
     for name in exact:
         value = getattr(filters, name)
@@ -48,9 +48,9 @@ def _filtered(query: Select, filters: BatchFilters) -> Select:
 
 def batch_list(*, filters: BatchFilters, offset: int, limit: int) -> tuple[list[Batch], int]:
     """One page of batches, newest batch date first, and how many match in all."""
-    total = db.session.scalar(_filtered(select(func.count(Batch.id)), filters))
+    total = db.session.scalar(batches_filtered(select(func.count(Batch.id)), filters))
     page = db.session.scalars(
-        _filtered(select(Batch), filters)
+        batches_filtered(select(Batch), filters)
         .order_by(Batch.batch_date.desc(), Batch.batch_number.asc(), Batch.id.asc())
         .offset(offset)
         .limit(limit)
@@ -89,3 +89,19 @@ def batch_products(batch_id: int) -> list:
         .where(Product.batch_id == batch_id)
         .order_by(Product.id)
     ).all()
+
+
+def product_page(batch_id: int, *, search: str, offset: int, limit: int) -> tuple[list, int]:
+    """One page of a batch's units, optionally those whose code contains `search`."""
+    query = select(Product.id, Product.unique_code, Product.is_aggregated, Product.aggregated_at).where(
+        Product.batch_id == batch_id
+    )
+    if search:
+        query = query.where(Product.unique_code.contains(search, autoescape=True))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.execute(query.order_by(Product.id).offset(offset).limit(limit)).all()
+    return rows, total
+
+
+def batch_counts(batch_id: int) -> ProductCounts:
+    return product_counts([batch_id]).get(batch_id, ProductCounts())

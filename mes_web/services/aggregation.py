@@ -98,10 +98,18 @@ def _refusal(batch_id: int, code: str) -> DomainError:
     if product is None:
         return NotFound(f"Код {code} не найден.", code="product_not_found")
     if product.batch_id != batch_id:
-        return DomainError("Данная продукция принадлежит другой партии", code="belongs_to_different_batch")
+        owner = db.session.execute(
+            select(Batch.id, Batch.batch_number, Batch.batch_date).where(Batch.id == product.batch_id)
+        ).one()
+        return DomainError(
+            "Данная продукция принадлежит другой партии",
+            code="belongs_to_different_batch",
+            context={"batch": owner._asdict()},
+        )
     return DomainError(
         f"Данная продукция уже была использована в {isoformat(product.aggregated_at)}",
         code="already_aggregated",
+        context={"aggregated_at": product.aggregated_at},
     )
 
 
@@ -122,10 +130,7 @@ def _record(batch_id: int, rows, actor: Actor) -> None:
 @transactional
 def product_aggregate(*, batch_id: int, unique_code, actor: Actor):
     """Aggregate one scanned unit into its batch, or say exactly why not."""
-    try:
-        code = f.unique_code(unique_code)
-    except f.FieldError as exc:
-        raise Invalid(f"Поле unique_code: {exc}.", fields={"unique_code": str(exc)}) from None
+    code = f.field_value(f.unique_code, unique_code, "unique_code")
     if db.session.get_bind().dialect.name == "postgresql":
         now = utcnow()
         params = {"now": now, "shown_at": isoformat(now), "code": code, "batch_id": batch_id, "actor": actor.label}
@@ -187,3 +192,33 @@ def products_aggregate(*, batch_id: int, unique_codes, actor: Actor) -> Aggregat
         )
         result.errors.append({"code": code, "reason": reason})
     return result
+
+
+@transactional
+def product_disaggregate(*, batch_id: int, unique_code, reason, actor: Actor):
+    """Undo a scan: the unit is no longer aggregated, and the event log says who did it and why."""
+    code = f.field_value(f.unique_code, unique_code, "unique_code")
+    why = f.field_value(lambda v: f.text(v, max_length=500, required=True), reason, "reason")
+    _check_batch_open(batch_id)
+    previous = db.session.scalar(
+        select(Product.aggregated_at).where(
+            Product.unique_code == code, Product.batch_id == batch_id, Product.is_aggregated.is_(True)
+        )
+    )
+    row = db.session.execute(
+        update(Product)
+        .where(Product.unique_code == code, Product.batch_id == batch_id, Product.is_aggregated.is_(True))
+        .values(is_aggregated=False, aggregated_at=None)
+        .returning(Product.id, Product.unique_code, Product.is_aggregated, Product.aggregated_at)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        raise InvalidState(f"Код {code} не агрегирован в партию {batch_id}.", code="not_aggregated")
+    events_record(
+        event_type="product_disaggregated",
+        actor=actor,
+        rows=[
+            (batch_id, {"product_id": row.id, "unique_code": code, "reason": why, "aggregated_at": isoformat(previous)})
+        ],
+    )
+    return row

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from mes_web.clock import plant_today, plant_tz
 from mes_web.extensions import db
+from mes_web.integrations.gs1 import gtin_check_digit
 from mes_web.models import Batch, Role, User
 from mes_web.services.access import user_create
 from mes_web.services.aggregation import products_aggregate
@@ -23,12 +24,6 @@ _WORK_CENTERS = [
     ("RC-001", "Цех №1", "Сметана 20% 0,3 кг", "04601234567917"),
 ]
 _SERIAL_ALPHABET = string.ascii_letters + string.digits + "!\"%&'*+-./_,:;=<>?"
-
-
-def gtin_check_digit(first13: str) -> str:
-    """The GS1 check digit of the first 13 digits of a GTIN-14."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(first13)))
-    return str((10 - total % 10) % 10)
 
 
 def marking_code(gtin13: str, rng: random.Random) -> str:
@@ -68,7 +63,7 @@ def demo_seed() -> bool:
             tasks.append(_shift_task(1000 + offset * 10 + index, day, wc, "2 смена" if night else "1 смена", night))
     batches = [batch for batch, _ in batches_upsert(payload=tasks, actor=DEMO_ACTOR)]
     for batch, wc in zip(batches, _WORK_CENTERS * 2, strict=True):
-        codes = [marking_code(wc[3][1:], rng) for _ in range(rng.randint(60, 180))]
+        codes = [marking_code(wc[3], rng) for _ in range(rng.randint(60, 180))]
         rows = [
             {"УникальныйКодПродукта": c, "НомерПартии": batch.batch_number, "ДатаПартии": batch.batch_date.isoformat()}
             for c in codes

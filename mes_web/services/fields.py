@@ -4,6 +4,8 @@ import re
 from datetime import date, datetime
 
 from mes_web.clock import as_plant_time
+from mes_web.errors import Invalid
+from mes_web.integrations.gs1 import InvalidMarkingCode, identification_code
 
 INT32_MAX = 2**31 - 1
 # A plant plans within living memory; anything outside is a typo (and year 0550 has no sane UTC offset).
@@ -117,5 +119,18 @@ def moment(value) -> datetime:
 
 
 def unique_code(value) -> str:
+    """A unit's code; a scanned Честный ЗНАК DataMatrix is reduced to its identification code."""
     # GS (U+001D) separates the parts of a scanned DataMatrix code.
-    return text(value, max_length=255, required=True, allowed_controls="\x1d")
+    raw = text(value, max_length=255, required=True, allowed_controls="\x1d")
+    try:
+        return identification_code(raw)
+    except InvalidMarkingCode as exc:
+        raise FieldError(str(exc)) from None
+
+
+def field_value(parse, value, key: str):
+    """Parse one named input value, or refuse it with a 422 that names the field."""
+    try:
+        return parse(value)
+    except FieldError as exc:
+        raise Invalid(f"Поле {key}: {exc}.", fields={key: str(exc)}) from None

@@ -28,7 +28,7 @@ class ProductsAdded:
 @transactional
 def product_add(*, unique_code, batch_id: int, actor: Actor) -> Product:
     """Register one unit code in an open batch."""
-    code = _read(f.unique_code, unique_code, "unique_code")
+    code = f.field_value(f.unique_code, unique_code, "unique_code")
     batch = db.session.get(Batch, batch_id)
     if batch is None:
         raise NotFound(f"Партия {batch_id} не найдена.", code="batch_not_found")
@@ -43,13 +43,6 @@ def product_add(*, unique_code, batch_id: int, actor: Actor) -> Product:
         event_type="product_added", actor=actor, batch_id=batch_id, payload={"count": 1, "unique_codes": [code]}
     )
     return product
-
-
-def _read(parse, value, key: str):
-    try:
-        return parse(value)
-    except f.FieldError as exc:
-        raise Invalid(f"Поле {key}: {exc}.", fields={key: str(exc)}) from None
 
 
 def _read_1c_items(payload: list) -> list[tuple[str, int, date]]:

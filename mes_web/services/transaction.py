@@ -18,6 +18,10 @@ class Actor:
     role: Role
     user_id: int | None = None
 
+    @property
+    def name(self) -> str:
+        return self.label.split(":", 1)[-1]
+
 
 SYSTEM = Actor(label="system", role=Role.ADMIN)
 

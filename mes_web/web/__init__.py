@@ -1,0 +1,7 @@
+"""The HTML face: server-rendered screens with HTMX fragments."""
+
+from flask import Blueprint
+
+web = Blueprint("web", __name__)
+
+from mes_web.web import auth, batches, board, errors, station  # noqa: E402, F401

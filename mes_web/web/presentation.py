@@ -1,0 +1,30 @@
+"""What templates need: plant-time formats, the role check and the language in use."""
+
+from datetime import date, datetime
+
+from flask import Flask, current_app, g, session
+from flask_babel import get_locale
+
+from mes_web.clock import plant_tz
+from mes_web.models import Role
+from mes_web.web.session import can
+
+
+def plant_time(moment: datetime | None, pattern: str = "%d.%m.%Y %H:%M") -> str:
+    return "" if moment is None else moment.astimezone(plant_tz()).strftime(pattern)
+
+
+def day(value: date | None) -> str:
+    return "" if value is None else value.strftime("%d.%m.%Y")
+
+
+def interface_locale() -> str:
+    """Russian unless the person picked another language: tablets often ship set to English."""
+    chosen = session.get("lang")
+    return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_presentation(app: Flask) -> None:
+    app.jinja_env.filters.update(plant_time=plant_time, day=day)
+    app.jinja_env.globals.update(can=can, Role=Role, get_locale=get_locale)
+    app.context_processor(lambda: {"actor": g.get("actor")})
