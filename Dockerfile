@@ -9,6 +9,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
+RUN pybabel compile -d mes_web/translations
 RUN useradd --create-home mes && mkdir -p /app/instance && chown mes /app/instance
 USER mes
 

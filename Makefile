@@ -6,7 +6,10 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench clean
+CHROMIUM := /usr/bin/chromium
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard mes_web/translations/*/LC_MESSAGES/messages.po))
+
+.PHONY: run test lint format bench clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,15 +23,28 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.app-installed $@
 
+# The interface's other languages; compiled catalogs are build output, not sources.
+%.mo: %.po $(VENV)/.app-installed
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+## After changing interface text: collect the strings and merge them into each catalog to translate.
+translations: $(VENV)/.app-installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o mes_web/translations/messages.pot mes_web templates
+	$(BIN)/pybabel update -i mes_web/translations/messages.pot -d mes_web/translations --width 120
+
+# Browser tests drive Debian's Chromium; Playwright's own browser download does not work offline.
+$(CHROMIUM):
+	apt-get install -y -q chromium >/dev/null || { echo "install Debian's chromium package for the browser tests"; exit 1; }
+
 ## Serve the demo on SQLite, no Redis/MinIO/PostgreSQL needed; prints a login and an API token.
-run: $(VENV)/.app-installed
+run: $(VENV)/.app-installed $(CATALOGS)
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "mes_web at http://$(HOST):$(PORT)  (API: http://$(HOST):$(PORT)/api/v1/openapi.json)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## Lint, then every test (PostgreSQL and Redis must be running; see README).
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed $(CATALOGS) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

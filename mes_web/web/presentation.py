@@ -4,10 +4,13 @@ from datetime import date, datetime
 
 from flask import Flask, current_app, g, session
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from mes_web.clock import plant_tz
 from mes_web.models import Role
 from mes_web.web.session import can
+
+ROLE_NAMES = {Role.OPERATOR: _l("оператор"), Role.SUPERVISOR: _l("мастер"), Role.ADMIN: _l("администратор")}
 
 
 def plant_time(moment: datetime | None, pattern: str = "%d.%m.%Y %H:%M") -> str:
@@ -25,6 +28,6 @@ def interface_locale() -> str:
 
 
 def register_presentation(app: Flask) -> None:
-    app.jinja_env.filters.update(plant_time=plant_time, day=day)
+    app.jinja_env.filters.update(plant_time=plant_time, day=day, role_name=ROLE_NAMES.get)
     app.jinja_env.globals.update(can=can, Role=Role, get_locale=get_locale)
     app.context_processor(lambda: {"actor": g.get("actor")})
