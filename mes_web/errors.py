@@ -42,3 +42,24 @@ class Invalid(DomainError):
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"
+
+
+class BatchNotFound(NotFound):
+    code = "batch_not_found"
+
+    def __init__(self, batch_id: int):
+        super().__init__(f"Партия {batch_id} не найдена.", context={"batch_id": batch_id})
+
+
+class BatchClosed(InvalidState):
+    code = "batch_closed"
+
+    def __init__(self, batch_id: int, action: str):
+        super().__init__(f"Партия {batch_id} закрыта: {action} нельзя.", context={"batch_id": batch_id})
+
+
+def refuse_if_invalid(errors: dict[str, str], *, subject: str = "Поле", after: str = "") -> None:
+    """Raise one 422 naming the first bad value in its detail and every bad value in `fields`."""
+    if errors:
+        key, message = next(iter(errors.items()))
+        raise Invalid(f"{subject} {key}: {message}.{after}", fields=errors)

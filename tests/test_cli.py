@@ -36,6 +36,9 @@ def test_seed_demo_loads_once_and_prints_a_login_and_a_fresh_token(app):
     assert batches == 6 and products > 300
     aggregated = db.session.scalar(select(func.count(Product.id)).where(Product.is_aggregated.is_(True)))
     assert 0 < aggregated < products
+    assert db.session.scalar(select(func.count(Batch.id)).where(Batch.is_closed.is_(True))) == 2
+    sample_code = '010469745311684421W1a*am*W"c9%x'
+    assert db.session.scalar(select(Product.is_aggregated).where(Product.unique_code == sample_code)) is False
     second = _run(app, "seed-demo")
     assert db.session.scalar(select(func.count(Batch.id))) == batches
     assert "supervisor / demo" in second

@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from mes_web.api import api
@@ -27,12 +27,16 @@ def domain_error(exc: DomainError):
     return error_response(exc.status, exc.code, exc.detail, exc.fields)
 
 
+@api.errorhandler(HTTPException)
 @api.app_errorhandler(HTTPException)
 def http_error(exc: HTTPException):
     # Routing errors (unknown path, wrong method) never reach a blueprint handler, so this is app-wide.
     if not request.path.startswith(api.url_prefix + "/"):
         return exc
     code = (exc.name or "error").lower().replace(" ", "_")
+    if exc.code == 413:
+        limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return error_response(413, "request_too_large", f"Тело запроса больше {limit} МБ; разбейте его на части.")
     return error_response(exc.code or 500, code, exc.description or exc.name)
 
 

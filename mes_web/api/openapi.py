@@ -45,7 +45,11 @@ BATCH_ID = {
 
 SHIFT_TASK = {
     "type": "object",
-    "description": "A shift task as 1C sends it; the English field names are accepted too. Unknown keys are ignored.",
+    "description": (
+        "A shift task as 1C sends it. Each key may also be given by its English name (is_closed,"
+        " task_description, work_center_name, shift, team, batch_number, batch_date, nomenclature, ekn_code,"
+        " work_center_identifier, shift_start, shift_end); unknown keys are ignored."
+    ),
     "required": [
         "РабочийЦентр",
         "НомерПартии",
@@ -208,7 +212,8 @@ SCHEMAS = {
 CODE = {"type": "string", "minLength": 1, "maxLength": 255}
 PRODUCT_1C = {
     "type": "object",
-    "required": ["УникальныйКодПродукта", "НомерПартии", "ДатаПартии"],
+    "required": ["НомерПартии", "ДатаПартии"],
+    "anyOf": [{"required": ["УникальныйКодПродукта"]}, {"required": ["УникальныйКод"]}],
     "properties": {
         "УникальныйКодПродукта": CODE,
         "УникальныйКод": CODE,

@@ -2,12 +2,20 @@
 
 from flask import request
 
-from mes_web.errors import DomainError, Invalid
+from mes_web.errors import DomainError, refuse_if_invalid
 from mes_web.selectors.batches import BatchFilters
 from mes_web.services import fields as f
 
+
+def _query_flag(value: str) -> bool:
+    # In a query string an empty value is a mistake, not "false" as in a 1C file.
+    if not value.strip():
+        raise f.FieldError("должно быть true или false")
+    return f.flag(value)
+
+
 _FILTER_PARSERS = {
-    "is_closed": f.flag,
+    "is_closed": _query_flag,
     "batch_number": f.whole_number,
     "batch_date": f.calendar_date,
     "date_from": f.calendar_date,
@@ -23,7 +31,10 @@ _FILTER_PARSERS = {
 
 def json_body():
     """The request's JSON, whatever Content-Type 1C's HTTP client sent."""
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = request.get_json(force=True, silent=True)
+    except RecursionError:  # nested deeper than Python's parser goes: not a shift task either
+        body = None
     if body is None:
         raise DomainError("Тело запроса должно быть JSON.", code="invalid_json")
     return body
@@ -46,6 +57,8 @@ def batch_list_params() -> tuple[BatchFilters, int, int]:
     for name in args:
         if name not in _FILTER_PARSERS and name not in {"offset", "limit"}:
             errors[name] = "неизвестный параметр"
+        elif len(args.getlist(name)) > 1:
+            errors[name] = "указан несколько раз"
     for name, parse in _FILTER_PARSERS.items():
         if name in args:
             try:
@@ -53,7 +66,5 @@ def batch_list_params() -> tuple[BatchFilters, int, int]:
             except f.FieldError as exc:
                 errors[name] = str(exc)
     offset, limit = _page_bounds(args, errors)
-    if errors:
-        first = next(iter(errors))
-        raise Invalid(f"Параметр {first}: {errors[first]}.", fields=errors)
+    refuse_if_invalid(errors, subject="Параметр")
     return BatchFilters(**values), offset, limit

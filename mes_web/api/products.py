@@ -8,7 +8,6 @@ from mes_web.api.params import json_body
 from mes_web.api.serializers import product_json
 from mes_web.errors import Invalid
 from mes_web.models import Role
-from mes_web.services import fields as f
 from mes_web.services.products import product_add, products_add_from_1c
 
 
@@ -22,6 +21,5 @@ def products_create():
         return jsonify(answer), 201 if result.created else 200
     if not isinstance(body, dict):
         raise Invalid("Нужен объект {unique_code, batch_id} или массив кодов из 1С.")
-    batch_id = f.field_value(f.whole_number, body.get("batch_id"), "batch_id")
-    product = product_add(unique_code=body.get("unique_code"), batch_id=batch_id, actor=g.actor)
+    product = product_add(unique_code=body.get("unique_code"), batch_id=body.get("batch_id"), actor=g.actor)
     return jsonify(product_json(product) | {"batch_id": product.batch_id}), 201

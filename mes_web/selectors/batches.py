@@ -5,7 +5,7 @@ from datetime import date
 
 from sqlalchemy import Select, case, func, select
 
-from mes_web.errors import NotFound
+from mes_web.errors import BatchNotFound
 from mes_web.extensions import db
 from mes_web.models import Batch, Product, WorkCenter
 
@@ -78,7 +78,7 @@ def batch_get(batch_id: int) -> Batch:
     """A batch, or a 404 naming it."""
     batch = db.session.get(Batch, batch_id)
     if batch is None:
-        raise NotFound(f"Партия {batch_id} не найдена.", code="batch_not_found")
+        raise BatchNotFound(batch_id)
     return batch
 
 

@@ -48,16 +48,6 @@ def user_create(*, username: str, password: str, role: str) -> User:
     return user
 
 
-@transactional
-def user_set_password(*, username: str, password: str) -> User:
-    """Set a new password for an existing user."""
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise Invalid(f"Пользователя {username} нет.")
-    user.password_hash = generate_password_hash(password)
-    return user
-
-
 def user_authenticate(*, username: str, password: str) -> Actor | None:
     """Check a password; the actor when it is right."""
     user = db.session.scalar(select(User).where(User.username == username, User.is_active.is_(True)))

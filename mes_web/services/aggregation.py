@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import BigInteger, Boolean, String, bindparam, exists, select, text, update
 
 from mes_web.clock import isoformat, utcnow
-from mes_web.errors import DomainError, Invalid, InvalidState, NotFound
+from mes_web.errors import BatchClosed, BatchNotFound, DomainError, Invalid, InvalidState, NotFound, refuse_if_invalid
 from mes_web.extensions import db
 from mes_web.models import Batch, Product
 from mes_web.models.types import UTCDateTime
@@ -81,12 +81,14 @@ def _scan_connection():
     return db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
-def _check_batch_open(batch_id: int) -> None:
-    is_closed = db.session.scalar(select(Batch.is_closed).where(Batch.id == batch_id))
+def _check_batch_open(batch_id: int, *, lock: bool = False) -> None:
+    """Refuse an unknown or closed batch; `lock` holds off a concurrent close until this transaction ends."""
+    query = select(Batch.is_closed).where(Batch.id == batch_id)
+    is_closed = db.session.scalar(query.with_for_update(read=True, key_share=True) if lock else query)
     if is_closed is None:
-        raise NotFound(f"Партия {batch_id} не найдена.", code="batch_not_found")
+        raise BatchNotFound(batch_id)
     if is_closed:
-        raise InvalidState(f"Партия {batch_id} закрыта: агрегировать в неё нельзя.", code="batch_closed")
+        raise BatchClosed(batch_id, "агрегировать в неё")
 
 
 def _refusal(batch_id: int, code: str) -> DomainError:
@@ -158,8 +160,7 @@ def _read_codes(unique_codes) -> list[str]:
             codes.append(f.unique_code(value))
         except f.FieldError as exc:
             errors[f"unique_codes[{index}]"] = str(exc)
-    if errors:
-        raise Invalid(f"Неверные коды: {', '.join(errors)}.", fields=errors)
+    refuse_if_invalid(errors, subject="Код")
     return codes
 
 
@@ -167,7 +168,7 @@ def _read_codes(unique_codes) -> list[str]:
 def products_aggregate(*, batch_id: int, unique_codes, actor: Actor) -> AggregationResult:
     """Aggregate a list of codes; each one succeeds or gets its own reason."""
     codes = _read_codes(unique_codes)
-    _check_batch_open(batch_id)
+    _check_batch_open(batch_id, lock=True)
     rows = db.session.execute(_aggregate_where(batch_id, list(set(codes)))).all()
     _record(batch_id, rows, actor)
     fresh = {row.unique_code for row in rows}

@@ -3,12 +3,13 @@
 from sqlalchemy import select, tuple_
 
 from mes_web.clock import isoformat, utcnow
-from mes_web.errors import Conflict, Invalid, InvalidState, NotFound
+from mes_web.errors import BatchNotFound, Conflict, Invalid, InvalidState
 from mes_web.extensions import db
 from mes_web.models import Batch, WorkCenter
+from mes_web.models.chunks import chunked
 from mes_web.services.events import event_record
-from mes_web.services.shift_tasks import ShiftTask, batch_changes_read, shift_tasks_read
-from mes_web.services.transaction import Actor, transactional
+from mes_web.services.shift_tasks import KEEP, WORK_CENTER_KEYS, batch_changes_read, shift_tasks_read
+from mes_web.services.transaction import Actor, retried_once_on_conflict, transactional
 
 
 def _jsonable(value):
@@ -19,19 +20,32 @@ def _jsonable(value):
     return value
 
 
-def _work_centers_for(tasks: list[ShiftTask]) -> dict[str, WorkCenter]:
-    identifiers = {task.work_center_identifier for task in tasks}
-    found = db.session.scalars(select(WorkCenter).where(WorkCenter.identifier.in_(identifiers)))
-    by_identifier = {wc.identifier: wc for wc in found}
-    for task in tasks:
-        wc = by_identifier.get(task.work_center_identifier)
+def _work_centers_for(tasks: list[dict]) -> dict[str, WorkCenter]:
+    """Find or create each task's work center; its name follows 1C."""
+    names = {task["work_center_identifier"]: task["work_center_name"] for task in tasks}
+    by_identifier = {}
+    for identifiers in chunked(names):
+        by_identifier.update(
+            (wc.identifier, wc)
+            for wc in db.session.scalars(select(WorkCenter).where(WorkCenter.identifier.in_(identifiers)))
+        )
+    for identifier, name in names.items():
+        wc = by_identifier.get(identifier)
         if wc is None:
-            wc = WorkCenter(identifier=task.work_center_identifier, name=task.work_center_name)
+            wc = by_identifier[identifier] = WorkCenter(identifier=identifier, name=name)
             db.session.add(wc)
-            by_identifier[wc.identifier] = wc
-        wc.name = task.work_center_name
+        wc.name = name
     db.session.flush()
     return by_identifier
+
+
+def _existing_batches(tasks: list[dict]) -> dict[tuple, Batch]:
+    keys = {(task["batch_number"], task["batch_date"]) for task in tasks}
+    found = {}
+    for chunk in chunked(keys, 1_000):
+        query = select(Batch).where(tuple_(Batch.batch_number, Batch.batch_date).in_(chunk)).with_for_update(of=Batch)
+        found.update(((batch.batch_number, batch.batch_date), batch) for batch in db.session.scalars(query))
+    return found
 
 
 def _apply(batch: Batch, values: dict, actor: Actor) -> None:
@@ -55,33 +69,39 @@ def _apply(batch: Batch, values: dict, actor: Actor) -> None:
         event_record(event_type=kind, actor=actor, batch_id=batch.id, payload={"closed_at": isoformat(batch.closed_at)})
 
 
+def _batch_create(values: dict, work_center: WorkCenter, actor: Actor) -> Batch:
+    closed = values["is_closed"] is True
+    batch = Batch(work_center=work_center, **values | {"is_closed": closed}, closed_at=utcnow() if closed else None)
+    db.session.add(batch)
+    db.session.flush()
+    identity = {"batch_number": batch.batch_number, "batch_date": batch.batch_date.isoformat()}
+    event_record(event_type="batch_created", actor=actor, batch_id=batch.id, payload=identity)
+    if closed:
+        event_record(
+            event_type="batch_closed", actor=actor, batch_id=batch.id, payload={"closed_at": isoformat(batch.closed_at)}
+        )
+    return batch
+
+
+@retried_once_on_conflict
 @transactional
 def batches_upsert(*, payload, actor: Actor) -> list[tuple[Batch, bool]]:
     """Create or overwrite batches from 1C shift tasks, all or nothing; True marks a new batch."""
     tasks = shift_tasks_read(payload)
     work_centers = _work_centers_for(tasks)
-    keys = {(task.batch_number, task.batch_date) for task in tasks}
-    existing = db.session.scalars(select(Batch).where(tuple_(Batch.batch_number, Batch.batch_date).in_(keys)))
-    by_key = {(batch.batch_number, batch.batch_date): batch for batch in existing}
+    by_key = _existing_batches(tasks)
     results = []
     for task in tasks:
-        wc = work_centers[task.work_center_identifier]
-        batch = by_key.get((task.batch_number, task.batch_date))
+        wc = work_centers[task["work_center_identifier"]]
+        values = {name: value for name, value in task.items() if name not in WORK_CENTER_KEYS}
+        key = (task["batch_number"], task["batch_date"])
+        batch = by_key.get(key)
         if batch is None:
-            batch = Batch(work_center=wc, **task.batch_fields)
-            batch.closed_at = utcnow() if task.is_closed else None
-            db.session.add(batch)
-            db.session.flush()
-            by_key[(task.batch_number, task.batch_date)] = batch
-            event_record(
-                event_type="batch_created",
-                actor=actor,
-                batch_id=batch.id,
-                payload={"batch_number": batch.batch_number, "batch_date": batch.batch_date.isoformat()},
-            )
-            results.append((batch, True))
+            by_key[key] = _batch_create(values, wc, actor)
+            results.append((by_key[key], True))
         else:
-            _apply(batch, task.batch_fields | {"work_center_id": wc.id}, actor)
+            kept = {name: value for name, value in values.items() if value is not KEEP}
+            _apply(batch, kept | {"work_center_id": wc.id}, actor)
             results.append((batch, False))
     return results
 
@@ -90,7 +110,7 @@ def _batch(batch_id: int, *, lock: bool = False) -> Batch:
     query = select(Batch).where(Batch.id == batch_id)
     batch = db.session.scalars(query.with_for_update(of=Batch) if lock else query).first()
     if batch is None:
-        raise NotFound(f"Партия {batch_id} не найдена.", code="batch_not_found")
+        raise BatchNotFound(batch_id)
     return batch
 
 

@@ -3,6 +3,7 @@
 import random
 import string
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -12,12 +13,13 @@ from mes_web.integrations.gs1 import gtin_check_digit
 from mes_web.models import Batch, Role, User
 from mes_web.services.access import user_create
 from mes_web.services.aggregation import products_aggregate
-from mes_web.services.batches import batches_upsert
+from mes_web.services.batches import batch_close, batches_upsert
 from mes_web.services.products import products_add_from_1c
 from mes_web.services.transaction import Actor
 
 DEMO_ACTOR = Actor(label="cli:seed-demo", role=Role.ADMIN)
 DEMO_PASSWORD = "demo"
+SAMPLE_CODES = Path(__file__).with_name("demo_marking_codes.txt")
 _WORK_CENTERS = [
     ("LINE-1", "Линия розлива №1", "Молоко 3,2% 1 л", "04601234567894"),
     ("LINE-2", "Линия фасовки №2", "Кефир 2,5% 0,9 л", "04601234567900"),
@@ -62,7 +64,7 @@ def demo_seed() -> bool:
             night = index == 2
             tasks.append(_shift_task(1000 + offset * 10 + index, day, wc, "2 смена" if night else "1 смена", night))
     batches = [batch for batch, _ in batches_upsert(payload=tasks, actor=DEMO_ACTOR)]
-    for batch, wc in zip(batches, _WORK_CENTERS * 2, strict=True):
+    for position, (batch, wc) in enumerate(zip(batches, _WORK_CENTERS * 2, strict=True)):
         codes = [marking_code(wc[3], rng) for _ in range(rng.randint(60, 180))]
         rows = [
             {"УникальныйКодПродукта": c, "НомерПартии": batch.batch_number, "ДатаПартии": batch.batch_date.isoformat()}
@@ -72,6 +74,15 @@ def demo_seed() -> bool:
         done = len(codes) if batch.batch_date < today else rng.randint(0, len(codes) * 3 // 4)
         if done:
             products_aggregate(batch_id=batch.id, unique_codes=codes[:done], actor=DEMO_ACTOR)
+        if batch.batch_date < today and position < 2:
+            batch_close(batch_id=batch.id, actor=DEMO_ACTOR)
+    # The codes of the shared DataMatrix samples, so any sample scan works at today's first station.
+    first_today = batches[len(_WORK_CENTERS)]
+    sample_rows = [
+        {"УникальныйКодПродукта": c, "НомерПартии": first_today.batch_number, "ДатаПартии": today.isoformat()}
+        for c in SAMPLE_CODES.read_text(encoding="utf-8").splitlines()
+    ]
+    products_add_from_1c(payload=sample_rows, actor=DEMO_ACTOR)
     return True
 
 

@@ -1,11 +1,12 @@
 """Shift tasks as 1C sends them (Russian keys) or as other systems do (English keys)."""
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
 
-from mes_web.errors import Invalid
+from mes_web.errors import Invalid, refuse_if_invalid
 from mes_web.services import fields as f
+
+KEEP = object()  # an absent СтатусЗакрытия leaves an existing batch as it is
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class Field:
 
 
 TASK_FIELDS = [
-    Field("is_closed", "СтатусЗакрытия", f.flag, default=False),
+    Field("is_closed", "СтатусЗакрытия", f.flag, default=KEEP),
     Field("task_description", "ПредставлениеЗаданияНаСмену", f.long_text, default=""),
     Field("work_center_name", "РабочийЦентр", f.required_text, required=True),
     Field("shift", "Смена", f.text, default=""),
@@ -31,51 +32,19 @@ TASK_FIELDS = [
     Field("shift_start", "ДатаВремяНачалаСмены", f.moment, required=True),
     Field("shift_end", "ДатаВремяОкончанияСмены", f.moment, required=True),
 ]
+WORK_CENTER_KEYS = {"work_center_name", "work_center_identifier"}
 
 # What PATCH may change, in English keys; the work center moves by its id.
-EDITABLE_FIELDS = {
-    fld.name: fld for fld in TASK_FIELDS if fld.name not in {"work_center_name", "work_center_identifier"}
-} | {"work_center_id": Field("work_center_id", "work_center_id", f.whole_number, required=True)}
+EDITABLE_FIELDS = {fld.name: fld for fld in TASK_FIELDS if fld.name not in WORK_CENTER_KEYS} | {
+    "work_center_id": Field("work_center_id", "work_center_id", f.whole_number, required=True)
+}
 
 
-@dataclass
-class ShiftTask:
-    batch_number: int
-    batch_date: date
-    work_center_identifier: str
-    work_center_name: str
-    nomenclature: str
-    shift_start: datetime
-    shift_end: datetime
-    is_closed: bool = False
-    task_description: str = ""
-    shift: str = ""
-    team: str = ""
-    ekn_code: str = ""
-    batch_fields: dict = field(init=False)
-
-    def __post_init__(self):
-        self.batch_fields = {
-            name: getattr(self, name)
-            for name in (
-                "batch_number",
-                "batch_date",
-                "nomenclature",
-                "shift_start",
-                "shift_end",
-                "is_closed",
-                "task_description",
-                "shift",
-                "team",
-                "ekn_code",
-            )
-        }
-
-
-def _read_task(item, prefix: str, errors: dict[str, str]) -> ShiftTask | None:
+def _read_task(item, prefix: str, errors: dict[str, str]) -> dict:
+    """A task's values under their English names; problems go to `errors` under the key as sent."""
     if not isinstance(item, Mapping):
         errors[prefix.rstrip(".")] = "задание должно быть JSON-объектом"
-        return None
+        return {}
     values = {}
     for fld in TASK_FIELDS:
         key = fld.russian if fld.russian in item else fld.name
@@ -92,22 +61,17 @@ def _read_task(item, prefix: str, errors: dict[str, str]) -> ShiftTask | None:
             errors[prefix + key] = str(exc)
     if "shift_start" in values and "shift_end" in values and values["shift_end"] <= values["shift_start"]:
         errors[prefix + "ДатаВремяОкончанияСмены"] = "окончание смены должно быть позже начала"
-    return ShiftTask(**values) if len(values) == len(TASK_FIELDS) else None
+    return values
 
 
-def shift_tasks_read(payload) -> list[ShiftTask]:
+def shift_tasks_read(payload) -> list[dict]:
     """Read a 1C array (or one object) of shift tasks; any invalid item refuses all of them."""
     items = payload if isinstance(payload, list) else [payload]
     if not items:
         raise Invalid("Список заданий пуст.", fields={"[]": "нужно хотя бы одно задание"})
     errors: dict[str, str] = {}
     tasks = [_read_task(item, f"[{index}].", errors) for index, item in enumerate(items)]
-    if errors:
-        first_key, first_message = next(iter(errors.items()))
-        raise Invalid(
-            f"Задание {first_key}: {first_message}. Ничего не записано.",
-            fields=errors,
-        )
+    refuse_if_invalid(errors, subject="Задание", after=" Ничего не записано.")
     return tasks
 
 
@@ -128,7 +92,5 @@ def batch_changes_read(payload) -> dict:
             changes[key] = fld.parse(raw)
         except f.FieldError as exc:
             errors[key] = str(exc)
-    if errors:
-        first_key, first_message = next(iter(errors.items()))
-        raise Invalid(f"Поле {first_key}: {first_message}.", fields=errors)
+    refuse_if_invalid(errors)
     return changes

@@ -23,6 +23,7 @@ class Actor:
         return self.label.split(":", 1)[-1]
 
 
+CONCURRENT_CHANGE = "concurrent_change"
 SYSTEM = Actor(label="system", role=Role.ADMIN)
 
 
@@ -38,7 +39,7 @@ def transactional(service):
             db.session.rollback()
             raise Conflict(
                 "Данные изменились одновременно с другим запросом; повторите запрос.",
-                code="concurrent_change",
+                code=CONCURRENT_CHANGE,
             ) from exc
         except BaseException:
             db.session.rollback()
@@ -46,3 +47,22 @@ def transactional(service):
         return result
 
     return run_in_transaction
+
+
+def retried_once_on_conflict(service):
+    """Run a transactional service again when a concurrent request created the same rows first.
+
+    Two 1C calls that both create work center RC-7 are not in conflict from the sender's point of
+    view; the second attempt simply finds the row and overwrites it.
+    """
+
+    @wraps(service)
+    def run_again_on_conflict(*args, **kwargs):
+        try:
+            return service(*args, **kwargs)
+        except Conflict as exc:
+            if exc.code != CONCURRENT_CHANGE:
+                raise
+            return service(*args, **kwargs)
+
+    return run_again_on_conflict

@@ -130,3 +130,49 @@ def test_an_overwrite_logs_the_changed_fields(client, supervisor):
     )
     update = db.session.scalars(select(Event).where(Event.event_type == "batch_updated")).one()
     assert update.payload == {"changes": {"team": {"old": "Бригада 1", "new": "Бригада 2"}}}
+
+
+def test_a_task_created_closed_is_logged_as_created_and_closed(client, supervisor):
+    batch = create_batch(client, supervisor, СтатусЗакрытия=True)
+    kinds = db.session.scalars(select(Event.event_type).where(Event.batch_id == batch["id"]).order_by(Event.id)).all()
+    assert kinds == ["batch_created", "batch_closed"]
+
+
+def test_closed_at_through_overwrites(client, supervisor):
+    batch = create_batch(client, supervisor, СтатусЗакрытия=True)
+    number = batch["batch_number"]
+    still_closed = client.post(
+        "/api/v1/batches", json=shift_task(НомерПартии=number, СтатусЗакрытия=True), headers=supervisor
+    )
+    assert still_closed.get_json()[0]["closed_at"] == batch["closed_at"]
+    silent = shift_task(НомерПартии=number)
+    del silent["СтатусЗакрытия"]
+    kept = client.post("/api/v1/batches", json=silent, headers=supervisor).get_json()[0]
+    assert (kept["is_closed"], kept["closed_at"]) == (True, batch["closed_at"])
+    reopened = client.post(
+        "/api/v1/batches", json=shift_task(НомерПартии=number, СтатусЗакрытия=False), headers=supervisor
+    )
+    assert (reopened.get_json()[0]["is_closed"], reopened.get_json()[0]["closed_at"]) == (False, None)
+
+
+def test_a_failure_after_earlier_writes_leaves_nothing(client, supervisor, monkeypatch):
+    from mes_web.services import batches as batches_service
+
+    calls = []
+
+    def fail_on_second(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(**kwargs)
+
+    real = batches_service.event_record
+    monkeypatch.setattr(batches_service, "event_record", fail_on_second)
+    response = client.post(
+        "/api/v1/batches", json=[shift_task(), shift_task(ИдентификаторРЦ="NEW")], headers=supervisor
+    )
+    assert response.status_code == 500
+    assert response.get_json()["error"] == "internal_error"
+    assert db.session.scalar(select(func.count(Batch.id))) == 0
+    assert db.session.scalar(select(func.count(WorkCenter.id))) == 0
+    assert db.session.scalar(select(func.count(Event.id))) == 0

@@ -44,3 +44,18 @@ def test_a_night_shift_over_midnight_is_twelve_hours(client, supervisor):
 def test_1c_midnight_datetime_is_accepted_as_the_batch_date(client, supervisor):
     body = create_batch(client, supervisor, ДатаПартии="2024-01-30T00:00:00")
     assert body["batch_date"] == "2024-01-30"
+
+
+def test_another_plant_time_zone_reads_and_answers_in_it(app, client, supervisor):
+    app.config["PLANT_TIMEZONE"] = "Asia/Yekaterinburg"
+    try:
+        body = create_batch(
+            client,
+            supervisor,
+            ДатаВремяНачалаСмены="2024-01-30T08:00:00",
+            ДатаВремяОкончанияСмены="2024-01-30T20:00:00",
+        )
+    finally:
+        app.config["PLANT_TIMEZONE"] = "Europe/Moscow"
+    assert body["shift_start"] == "2024-01-30T08:00:00+05:00"
+    assert _stored(body["id"]).shift_start == datetime.fromisoformat("2024-01-30T03:00:00+00:00")
