@@ -21,6 +21,11 @@ def day(value: date | None) -> str:
     return "" if value is None else value.strftime("%d.%m.%Y")
 
 
+def shift_label(shift: str) -> str:
+    """«Смена 1», but «1 смена» as it is when 1C already wrote the word."""
+    return shift if "смен" in shift.lower() or not shift else f"{_l('Смена')} {shift}"
+
+
 def interface_locale() -> str:
     """Russian unless the person picked another language: tablets often ship set to English."""
     chosen = session.get("lang")
@@ -28,6 +33,6 @@ def interface_locale() -> str:
 
 
 def register_presentation(app: Flask) -> None:
-    app.jinja_env.filters.update(plant_time=plant_time, day=day, role_name=ROLE_NAMES.get)
+    app.jinja_env.filters.update(plant_time=plant_time, day=day, role_name=ROLE_NAMES.get, shift_label=shift_label)
     app.jinja_env.globals.update(can=can, Role=Role, get_locale=get_locale)
     app.context_processor(lambda: {"actor": g.get("actor")})
