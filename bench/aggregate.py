@@ -30,32 +30,34 @@ or the database holds fewer aggregated codes than wrk counted 2xx scans.
 """
 
 import argparse
-import http.client
-import json
 import os
-import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from harness import (
+    BENCH,
+    BenchError,
+    Server,
+    WrkResult,
+    batches_create,
+    database_drop,
+    database_prepare,
+    database_url,
+    gunicorn,
+    gunicorn_settings,
+    parse_wrk,
+    products_register,
+    shift_task,
+    wrk_run,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench"
-VENV_BIN = ROOT / ".venv" / "bin"
 LUA_SCRIPT = BENCH / "aggregate.lua"
-GUNICORN_CONFIG = BENCH / "gunicorn_settings.py"  # keeps the production ./gunicorn.conf.py out of the benchmark
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 BENCH_DB = "mes_bench"
-DATABASE_URL = f"{PG_SERVER}/{BENCH_DB}"
+DATABASE_URL = database_url(BENCH_DB)
 
 BATCH_NUMBER, BATCH_DATE = 424242, "2024-01-30"
 BULK_SIZE = 100_000
@@ -68,39 +70,12 @@ TARGET_RATIO = 0.5
 TARGET_BULK_S = 5
 
 
-class BenchError(Exception):
-    """Something broke: the benchmark cannot produce figures."""
-
-
-# --- database and CLI -----------------------------------------------------------------------------
-
-
-def database_recreate() -> None:
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-
-
-def database_drop() -> None:
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-
-
-def flask_cli(env: dict, *args: str) -> str:
-    """Run `flask --app wsgi ...` and return its stdout."""
-    done = subprocess.run(
-        [str(VENV_BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise BenchError(f"flask {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-    return done.stdout
+# --- database -------------------------------------------------------------------------------------
 
 
 def prepare_database(env: dict) -> str:
     """A fresh, migrated bench database; returns a supervisor API token."""
-    database_recreate()
-    flask_cli(env, "db", "upgrade")
-    return flask_cli(env, "token", "create", "bench", "--role", "supervisor").strip().splitlines()[-1]
+    return database_prepare(BENCH_DB, env)
 
 
 def aggregated_count(prefix: str) -> int:
@@ -109,129 +84,11 @@ def aggregated_count(prefix: str) -> int:
         return conn.execute(query, (prefix + "-%",)).fetchone()[0]
 
 
-# --- gunicorn -------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def gunicorn_settings(workers: int) -> list[str]:
-    """The settings both apps get (no access log)."""
-    return ["--workers", str(workers), "--worker-class", "sync", "--timeout", "120", "--no-control-socket"]
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    process: subprocess.Popen
-    log_path: Path
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def wait_ready(server: Server, health_path: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise BenchError(f"{server.name} exited with {server.process.returncode}:\n{server.log_tail()}")
-        try:
-            status, _ = http_request("GET", f"{server.base}{health_path}")
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise BenchError(f"{server.name} did not answer {health_path} within {timeout} s:\n{server.log_tail()}")
-
-
-def server_stop(server: Server) -> None:
-    """Stop gunicorn and its workers: the whole process group it leads."""
-    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(server.process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            server.process.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-@contextmanager
-def gunicorn(name: str, app: str, *, workers: int, env: dict, health_path: str, log_dir: Path, chdir: Path = ROOT):
-    port = free_port()
-    log_path = log_dir / f"{name}.log"
-    command = [str(VENV_BIN / "gunicorn"), "--config", str(GUNICORN_CONFIG), *gunicorn_settings(workers)]
-    command += ["--bind", f"127.0.0.1:{port}"]
-    command += ["--chdir", str(chdir), "--log-level", "warning", app]
-    with open(log_path, "wb") as log:  # start_new_session: gunicorn leads its own process group
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = Server(name, port, process, log_path)
-    try:
-        wait_ready(server, health_path)
-        yield server
-    finally:
-        server_stop(server)
-
-
 # --- seeding over HTTP ----------------------------------------------------------------------------
 
 
-def http_request(method: str, url: str, body: bytes | None = None, token: str | None = None, timeout: float = 300):
-    """One request; returns (status, parsed JSON or None)."""
-    host_port = url.split("/")[2]
-    path = "/" + url.split("/", 3)[3]
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    conn = http.client.HTTPConnection(host_port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        raw = response.read()
-    finally:
-        conn.close()
-    try:
-        return response.status, json.loads(raw) if raw else None
-    except ValueError:
-        return response.status, None
-
-
-def encode(value) -> bytes:
-    return json.dumps(value, ensure_ascii=False).encode()
-
-
 def batch_create(base: str, token: str) -> int:
-    shift_task = {
-        "СтатусЗакрытия": False,
-        "ПредставлениеЗаданияНаСмену": "Бенчмарк агрегации",
-        "РабочийЦентр": "Линия бенчмарка",
-        "Смена": "1",
-        "Бригада": "Бригада 1",
-        "НомерПартии": BATCH_NUMBER,
-        "ДатаПартии": BATCH_DATE,
-        "Номенклатура": "Изделие для бенчмарка",
-        "КодЕКН": "EKN-BENCH",
-        "ИдентификаторРЦ": "WC-BENCH",
-        "ДатаВремяНачалаСмены": f"{BATCH_DATE}T08:00:00",
-        "ДатаВремяОкончанияСмены": f"{BATCH_DATE}T20:00:00",
-    }
-    status, body = http_request("POST", f"{base}/api/v1/batches", encode([shift_task]), token)
-    if status != 201:
-        raise BenchError(f"POST /batches answered {status}: {body}")
-    return body[0]["id"]
+    return batches_create(base, token, [shift_task(batch_number=BATCH_NUMBER, batch_date=BATCH_DATE)])[0]
 
 
 def codes_for(prefix: str, threads: int) -> list[str]:
@@ -241,69 +98,16 @@ def codes_for(prefix: str, threads: int) -> list[str]:
 
 def codes_register(base: str, token: str, codes: list[str]) -> list[float]:
     """Register codes through 1C's bulk form, BULK_SIZE per request; returns each request's seconds."""
-    timings = []
-    for start in range(0, len(codes), BULK_SIZE):
-        chunk = codes[start : start + BULK_SIZE]
-        items = [{"УникальныйКодПродукта": c, "НомерПартии": BATCH_NUMBER, "ДатаПартии": BATCH_DATE} for c in chunk]
-        body = encode(items)
-        began = time.perf_counter()
-        status, answer = http_request("POST", f"{base}/api/v1/products", body, token)
-        timings.append(time.perf_counter() - began)
-        if status != 201 or not isinstance(answer, dict) or answer.get("created") != len(chunk):
-            keys = ("total", "created", "error", "detail")
-            summary = {key: answer.get(key) for key in keys} if isinstance(answer, dict) else answer
-            raise BenchError(f"POST /products of {len(chunk)} codes answered {status}: {summary}")
-    return timings
+    items = [(code, BATCH_NUMBER, BATCH_DATE) for code in codes]
+    return products_register(base, token, items, chunk_size=BULK_SIZE)
 
 
 # --- wrk ------------------------------------------------------------------------------------------
 
 
-@dataclass
-class WrkResult:
-    requests: int
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    non_2xx: int
-    socket_errors: int
-
-
-_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
-
-
-def _duration_ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text).groups()
-    return float(number) * _UNIT_MS[unit]
-
-
-def parse_wrk(output: str) -> WrkResult:
-    def find(pattern: str) -> re.Match | None:
-        return re.search(pattern, output, re.MULTILINE)
-
-    percentiles = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)$", output, re.MULTILINE))
-    socket_errors = find(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
-    non_2xx = find(r"Non-2xx or 3xx responses: (\d+)")
-    requests, rps = find(r"^\s+(\d+) requests in"), find(r"^Requests/sec:\s+([\d.]+)")
-    if not (requests and rps and "50" in percentiles and "99" in percentiles):
-        raise BenchError(f"cannot read wrk output:\n{output}")
-    return WrkResult(
-        requests=int(requests[1]),
-        rps=float(rps[1]),
-        p50_ms=_duration_ms(percentiles["50"]),
-        p99_ms=_duration_ms(percentiles["99"]),
-        non_2xx=int(non_2xx[1]) if non_2xx else 0,
-        socket_errors=sum(map(int, socket_errors.groups())) if socket_errors else 0,
-    )
-
-
 def wrk(url: str, token: str, prefix: str, connections: int, threads: int, seconds: int) -> WrkResult:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA_SCRIPT), url]
-    command += ["--", token, prefix, str(CODES_PER_THREAD)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-    return parse_wrk(done.stdout)
+    output = wrk_run(LUA_SCRIPT, url, connections, threads, seconds, [token, prefix, str(CODES_PER_THREAD)])
+    return parse_wrk(output)
 
 
 def measure(server: Server, path: str, token: str, prefix: str, load: tuple[int, int], args) -> WrkResult:
@@ -414,7 +218,7 @@ def main() -> int:
         print(f"\nBROKEN: {exc}", file=sys.stderr)
         return 1
     finally:
-        database_drop()
+        database_drop(BENCH_DB)
         shutil.rmtree(instance, ignore_errors=True)
 
 

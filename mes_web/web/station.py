@@ -6,6 +6,7 @@ from mes_web.clock import utcnow
 from mes_web.errors import DomainError
 from mes_web.models import Role
 from mes_web.selectors.batches import batch_counts, batch_get
+from mes_web.services import fields as f
 from mes_web.services.aggregation import product_aggregate, product_disaggregate
 from mes_web.web import web
 from mes_web.web.session import requires_role
@@ -31,6 +32,14 @@ def _answer(batch_id: int, code: str, *, refusal: DomainError | None = None, und
     return page, refusal.status if refusal else 200
 
 
+def _shown_code(scan: str) -> str:
+    """The code as the log shows it: the identification code when the scan has one, else the scan trimmed."""
+    try:
+        return f.unique_code(scan)
+    except f.FieldError:
+        return scan.strip()
+
+
 @web.post("/batches/<id:batch_id>/scan")
 @requires_role(Role.OPERATOR)
 def station_scan(batch_id: int):
@@ -38,7 +47,7 @@ def station_scan(batch_id: int):
     try:
         row = product_aggregate(batch_id=batch_id, unique_code=code, actor=g.actor)
     except DomainError as refusal:
-        return _answer(batch_id, code.strip(), refusal=refusal)
+        return _answer(batch_id, _shown_code(code), refusal=refusal)
     return _answer(batch_id, row.unique_code)
 
 
@@ -51,5 +60,5 @@ def station_undo(batch_id: int):
             batch_id=batch_id, unique_code=code, reason=request.form.get("reason"), actor=g.actor
         )
     except DomainError as refusal:
-        return _answer(batch_id, code.strip(), refusal=refusal)
+        return _answer(batch_id, _shown_code(code), refusal=refusal)
     return _answer(batch_id, row.unique_code, undone=True)
