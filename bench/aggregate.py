@@ -70,9 +70,6 @@ TARGET_RATIO = 0.5
 TARGET_BULK_S = 5
 
 
-# --- database -------------------------------------------------------------------------------------
-
-
 def prepare_database(env: dict) -> str:
     """A fresh, migrated bench database; returns a supervisor API token."""
     return database_prepare(BENCH_DB, env)
@@ -82,9 +79,6 @@ def aggregated_count(prefix: str) -> int:
     with psycopg.connect(DATABASE_URL) as conn:
         query = "SELECT count(*) FROM products WHERE is_aggregated AND unique_code LIKE %s"
         return conn.execute(query, (prefix + "-%",)).fetchone()[0]
-
-
-# --- seeding over HTTP ----------------------------------------------------------------------------
 
 
 def batch_create(base: str, token: str) -> int:
@@ -102,9 +96,6 @@ def codes_register(base: str, token: str, codes: list[str]) -> list[float]:
     return products_register(base, token, items, chunk_size=BULK_SIZE)
 
 
-# --- wrk ------------------------------------------------------------------------------------------
-
-
 def wrk(url: str, token: str, prefix: str, connections: int, threads: int, seconds: int) -> WrkResult:
     output = wrk_run(LUA_SCRIPT, url, connections, threads, seconds, [token, prefix, str(CODES_PER_THREAD)])
     return parse_wrk(output)
@@ -118,9 +109,6 @@ def measure(server: Server, path: str, token: str, prefix: str, load: tuple[int,
     if warmup.non_2xx or warmup.socket_errors:
         raise BenchError(f"{server.name} warm-up at {connections} connections: {warmup}")
     return wrk(url, token, f"{prefix}-R{connections}", connections, threads, args.duration)
-
-
-# --- report ---------------------------------------------------------------------------------------
 
 
 def print_runs(results: dict, checks: dict, settings: str, duration: int, warmup: int) -> None:
@@ -152,9 +140,6 @@ def print_targets(results: dict, bulk: list[float]) -> None:
     print(f"\n{'target':<32} {'measured':>10} {'target':>10}  met")
     for label, measured, target, met in rows:
         print(f"{label:<32} {measured:>10} {target:>10}  {'yes' if met else 'NO'}")
-
-
-# --- main -----------------------------------------------------------------------------------------
 
 
 def parse_args():

@@ -37,9 +37,6 @@ class BenchError(Exception):
     """Something broke: the benchmark cannot produce figures."""
 
 
-# --- database and CLI -----------------------------------------------------------------------------
-
-
 def database_url(name: str) -> str:
     return f"{PG_SERVER}/{name}"
 
@@ -53,6 +50,12 @@ def database_recreate(name: str) -> None:
 def database_drop(name: str) -> None:
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def database_vacuum(name: str) -> None:
+    """VACUUM ANALYZE after seeding: a production server's autovacuum would have, and this one's is off."""
+    with psycopg.connect(database_url(name), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
 
 
 def flask_cli(env: dict, *args: str) -> str:
@@ -70,9 +73,6 @@ def database_prepare(name: str, env: dict) -> str:
     database_recreate(name)
     flask_cli(env, "db", "upgrade")
     return flask_cli(env, "token", "create", "bench", "--role", "supervisor").strip().splitlines()[-1]
-
-
-# --- gunicorn -------------------------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -147,9 +147,6 @@ def gunicorn(name: str, app: str, *, workers: int, env: dict, health_path: str, 
         yield server
     finally:
         server_stop(server)
-
-
-# --- seeding over HTTP ----------------------------------------------------------------------------
 
 
 def http_request(method: str, url: str, body: bytes | None = None, token: str | None = None, timeout: float = 300):
@@ -238,9 +235,6 @@ def products_register(
     return timings
 
 
-# --- wrk ------------------------------------------------------------------------------------------
-
-
 @dataclass
 class WrkResult:
     requests: int
@@ -291,9 +285,6 @@ def wrk_run(script: Path, url: str, connections: int, threads: int, seconds: int
     return done.stdout
 
 
-# --- what else the machine was doing ----------------------------------------------------------------
-
-
 def _machine_jiffies() -> tuple[int, int]:
     """(busy, total) CPU jiffies of the whole machine since boot, from /proc/stat."""
     with open("/proc/stat") as stat:
@@ -331,38 +322,41 @@ def _database_backends(name: str) -> list[int]:
 
 
 class CpuMeter:
-    """How much of the machine's CPU went to processes outside the benchmark during a phase.
+    """CPU the server used during a phase, and how much of the machine went to processes outside the benchmark.
 
-    The benchmark's own processes are: the server's process group (gunicorn and its workers), the
-    PostgreSQL backends connected to the benchmark's database, this process and its children (wrk).
-    Everything else busy on the machine in the meantime (other people's tests, browsers, autovacuum)
-    competed with the figures; a large share means they are pessimistic.
+    The server is its process group (gunicorn and its workers) and the PostgreSQL backends connected
+    to the benchmark's database; the client is this process and its children (wrk). Everything else
+    busy on the machine in the meantime (other people's tests, browsers, autovacuum elsewhere)
+    competed with the figures: a large share means they are pessimistic. The server's CPU seconds
+    per request do not depend much on that competition, so they say what a quiet machine could do.
     """
 
     def __init__(self, server: Server, database: str):
         self.server, self.database = server, database
+        self.app_seconds = self.db_seconds = self.client_seconds = self.others_share = 0.0
 
-    def _ours(self) -> dict[int, int]:
-        pids = _process_group(self.server.process.pid) + _database_backends(self.database)
-        return {pid: _process_jiffies(pid) for pid in pids}
+    @property
+    def server_seconds(self) -> float:
+        return self.app_seconds + self.db_seconds
+
+    def _snapshot(self) -> tuple[dict[int, int], dict[int, int]]:
+        app = {pid: _process_jiffies(pid) for pid in _process_group(self.server.process.pid)}
+        return app, {pid: _process_jiffies(pid) for pid in _database_backends(self.database)}
 
     def __enter__(self):
-        self.machine = _machine_jiffies()
-        self.ours = self._ours()
-        self.self_cpu = os.times()
+        self._machine, self._before, self._client = _machine_jiffies(), self._snapshot(), os.times()
         return self
 
     def __exit__(self, *exc_info):
-        busy, total = (after - before for after, before in zip(_machine_jiffies(), self.machine, strict=True))
-        ours_now = self._ours()
-        ours = sum(max(0, jiffies - self.ours.get(pid, 0)) for pid, jiffies in ours_now.items())
-        times = os.times()
         hz = os.sysconf("SC_CLK_TCK")
-        ours += hz * sum(getattr(times, f) - getattr(self.self_cpu, f) for f in ("user", "system"))
-        ours += hz * sum(getattr(times, f) - getattr(self.self_cpu, f) for f in ("children_user", "children_system"))
-        self.others_share = max(0.0, busy - ours) / total if total else 0.0
-        self.ours_share = min(ours, busy) / total if total else 0.0
+        busy, total = (after - before for after, before in zip(_machine_jiffies(), self._machine, strict=True))
+        app, db = (
+            sum(max(0, jiffies - before.get(pid, 0)) for pid, jiffies in after.items())
+            for after, before in zip(self._snapshot(), self._before, strict=True)
+        )
+        now = os.times()
+        fields = ("user", "system", "children_user", "children_system")
+        client = hz * sum(getattr(now, f) - getattr(self._client, f) for f in fields)
+        self.app_seconds, self.db_seconds, self.client_seconds = app / hz, db / hz, client / hz
+        self.others_share = max(0.0, busy - app - db - client) / total if total else 0.0
         return False
-
-    def describe(self) -> str:
-        return f"benchmark {100 * self.ours_share:.0f}%, other processes {100 * self.others_share:.0f}% of the CPUs"

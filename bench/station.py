@@ -29,9 +29,10 @@ The machine may be shared: for every measurement the report gives the share of t
 processes outside the benchmark used meanwhile (bench/harness.py's CpuMeter), and says so when it
 is large.
 
-Run from the repository root (takes about two minutes):
+Run from the repository root (takes about a minute and a half):
 
-    .venv/bin/python bench/station.py [--workers 2] [--duration 10] [--warmup 3] [--board-samples 50]
+    .venv/bin/python bench/station.py [--workers 2] [--duration 10] [--warmup 3] [--batch-units 20000]
+                                      [--board-batches 200] [--board-samples 50]   (--help for the rest)
 
 It creates the PostgreSQL database mes_bench_station on 127.0.0.1:5432 (dropped first if it
 exists, and dropped again at the end), migrates it, and uses a temporary MES_INSTANCE_PATH.
@@ -71,6 +72,7 @@ from harness import (
     database_drop,
     database_prepare,
     database_url,
+    database_vacuum,
     encode,
     gunicorn,
     gunicorn_settings,
@@ -97,9 +99,6 @@ BUSY_SHARE = 0.10  # above this share of the CPU used by other processes, the re
 
 TARGET_SCAN_P95_MS = 100
 TARGET_BOARD_MS = 150
-
-
-# --- a browser, as far as the screens need one ----------------------------------------------------
 
 
 @dataclass
@@ -158,8 +157,6 @@ class Browser:
             raise BenchError(f"signing in as {username}: no X-CSRFToken or no session cookie")
         return self.cookies["session"], csrf
 
-
-# --- database and seeding -------------------------------------------------------------------------
 
 USERS_SNIPPET = """
 import sys
@@ -247,15 +244,9 @@ def board_seed(base: str, token: str, args) -> BoardSeed:
     tasks, plan = [], []
     for i in range(args.board_batches):
         day = today - timedelta(days=i % 3)
-        shift = "1" if i % 2 == 0 else "2"
-        start, end = (
-            (f"{day}T08:00:00", f"{day}T20:00:00")
-            if shift == "1"
-            else (
-                f"{day}T20:00:00",
-                f"{day + timedelta(days=1)}T08:00:00",
-            )
-        )
+        shift = "1" if i % 2 == 0 else "2"  # day shift 08-20, night shift 20-08
+        start = f"{day}T08:00:00" if shift == "1" else f"{day}T20:00:00"
+        end = f"{day}T20:00:00" if shift == "1" else f"{day + timedelta(days=1)}T08:00:00"
         wc = i % args.work_centers + 1
         number = 700_000 + i
         tasks.append(
@@ -290,9 +281,6 @@ def board_seed(base: str, token: str, args) -> BoardSeed:
     return BoardSeed(len(ids), args.work_centers, len(items), aggregated)
 
 
-# --- station --------------------------------------------------------------------------------------
-
-
 @dataclass
 class StationRun:
     wrk: WrkResult
@@ -302,6 +290,8 @@ class StationRun:
     first_bad: str
     in_db: int = 0
     others: float = 0.0  # share of the machine's CPU other processes used during the run
+    app_cpu_ms: float = 0.0  # CPU of gunicorn and its workers per scan
+    db_cpu_ms: float = 0.0  # CPU of their PostgreSQL backends per scan
 
 
 def parse_station(output: str) -> StationRun:
@@ -351,11 +341,10 @@ def station_drive(server: Server, batches: dict, sessions: list[tuple[str, str]]
         with CpuMeter(server, BENCH_DB) as cpu:
             run = station_wrk(server, measured, sessions, connections, args.duration)
         run.in_db, run.others = aggregated_count(measured.prefix), cpu.others_share
+        run.app_cpu_ms = 1000 * cpu.app_seconds / max(1, run.wrk.requests)
+        run.db_cpu_ms = 1000 * cpu.db_seconds / max(1, run.wrk.requests)
         runs[connections] = run
     return runs
-
-
-# --- board ----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -366,6 +355,9 @@ class BoardTiming:
     statuses: set[int]
     cards: set[int]  # data-batch-id= per answer (each distinct count seen)
     size: int
+    app_cpu_ms: float = 0.0  # CPU of gunicorn and its workers per answer
+    db_cpu_ms: float = 0.0  # CPU of their PostgreSQL backends per answer
+    others: float = 0.0  # share of the machine's CPU other processes used meanwhile
 
     def percentile(self, p: float) -> float:
         """Nearest rank, in ms."""
@@ -382,41 +374,47 @@ class BoardTiming:
         return self.expected == 200 and self.cards != {want_cards}
 
 
-def board_time(browser: Browser, label: str, headers: dict, expected: int, samples: int) -> BoardTiming:
+def board_time(server: Server, browser: Browser, label: str, headers: dict, expected: int, samples: int):
     for _ in range(BOARD_WARMUP):
         browser.request("GET", "/", headers=headers)
     timing = BoardTiming(label, expected, [], set(), set(), 0)
-    for _ in range(samples):
-        answer = browser.request("GET", "/", headers=headers)
-        timing.seconds.append(answer.seconds)
-        timing.statuses.add(answer.status)
-        timing.cards.add(answer.text.count("data-batch-id="))
-        timing.size = len(answer.text.encode())
+    with CpuMeter(server, BENCH_DB) as cpu:
+        for _ in range(samples):
+            answer = browser.request("GET", "/", headers=headers)
+            timing.seconds.append(answer.seconds)
+            timing.statuses.add(answer.status)
+            timing.cards.add(answer.text.count("data-batch-id="))
+            timing.size = len(answer.text.encode())
+    timing.app_cpu_ms, timing.db_cpu_ms = 1000 * cpu.app_seconds / samples, 1000 * cpu.db_seconds / samples
+    timing.others = cpu.others_share
     return timing
 
 
-def board_measure(server: Server, username: str, samples: int) -> tuple[list[BoardTiming], float]:
-    """The four series, and the share of the machine's CPU other processes used meanwhile."""
+def board_measure(server: Server, username: str, samples: int) -> list[BoardTiming]:
     browser = Browser(server.base)
     browser.sign_in(username, PASSWORD)
     print(f"timing the board: {samples} requests of each kind, after {BOARD_WARMUP} untimed ...", flush=True)
     timings = []
-    with CpuMeter(server, BENCH_DB) as cpu:
-        for label, extra in (("GET / (full page)", {}), ("GET / HX-Request (fragment)", {"HX-Request": "true"})):
-            full = board_time(browser, label, extra, 200, samples)
-            etag = browser.request("GET", "/", headers=extra).headers.get("ETag")
-            if not etag:
-                raise BenchError(f"{label} answered without an ETag")
-            cached = board_time(browser, f"{label}, If-None-Match", extra | {"If-None-Match": etag}, 304, samples)
-            timings += [full, cached]
-    return timings, cpu.others_share
+    for label, extra in (("GET / (full page)", {}), ("GET / HX-Request (fragment)", {"HX-Request": "true"})):
+        full = board_time(server, browser, label, extra, 200, samples)
+        etag = browser.request("GET", "/", headers=extra).headers.get("ETag")
+        if not etag:
+            raise BenchError(f"{label} answered without an ETag")
+        conditional = extra | {"If-None-Match": etag}
+        timings += [full, board_time(server, browser, f"{label}, If-None-Match", conditional, 304, samples)]
+    return timings
 
 
-# --- report ---------------------------------------------------------------------------------------
+def postgres_settings() -> str:
+    with psycopg.connect(DATABASE_URL) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0].split()[0]
+        autovacuum = conn.execute("SHOW autovacuum").fetchone()[0]
+    return f"PostgreSQL {version} on 127.0.0.1 (autovacuum {autovacuum})"
 
 
-def print_station(runs: dict[int, StationRun], stations: int, settings: str, args) -> None:
-    print(f"\ngunicorn {settings} (sync workers close the connection after each response); PostgreSQL")
+def print_station(runs: dict[int, StationRun], stations: int, settings: str, database: str, args) -> None:
+    print(f"\ngunicorn {settings} (sync workers close the connection after each response)")
+    print(f"{database}; {os.cpu_count()} CPUs")
     shapes = ", ".join(f"-t{threads} -c{connections}" for connections, threads in LOADS)
     print("\nStation: POST /batches/{id}/scan, form body code=<distinct registered code>, HX-Request: true,")
     print(f"session cookie + X-CSRFToken of {stations} operators signed in through /login (round-robin)")
@@ -424,31 +422,38 @@ def print_station(runs: dict[int, StationRun], stations: int, settings: str, arg
     print(f"each run (and each warm-up) scans into its own open batch of {args.batch_units:,} units, all registered")
     print('(p95 from wrk\'s histogram via latency:percentile(95); ok = 200 with data-result="ok")\n')
     header = f"{'clients':>7} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
-    print(f"{header} {'ok':>6} {'not ok':>6} {'non-2xx':>7} {'sock err':>8} {'in db':>6} {'others':>6}")
+    counts = f"{'ok':>6} {'not ok':>6} {'non-2xx':>7} {'sock err':>8} {'in db':>6}"
+    print(f"{header} {counts} {'app cpu':>7} {'db cpu':>6} {'others':>6}")
     for connections, run in runs.items():
         w = run.wrk
         figures = f"{connections:>7} {w.rps:>7.0f} {w.p50_ms:>7.2f} {run.p95_ms:>7.2f} {w.p99_ms:>7.2f}"
         counts = f"{run.ok:>6} {run.bad:>6} {w.non_2xx:>7} {w.socket_errors:>8} {run.in_db:>6}"
-        print(f"{figures} {counts} {100 * run.others:>5.0f}%")
+        cpu = f"{run.app_cpu_ms:>7.1f} {run.db_cpu_ms:>6.1f} {100 * run.others:>5.0f}%"
+        print(f"{figures} {counts} {cpu}")
         if run.first_bad:
             print(f"        first answer not ok: {run.first_bad}")
+        if "OVERRUN" in run.first_bad:
+            print("        (wrk ran out of registered codes: raise --batch-units or shorten --duration)")
     print("(in db: units of the run's codes aggregated; it may exceed ok by the requests in flight when wrk stops)")
+    print("(app cpu, db cpu: ms of CPU per scan used by gunicorn and its workers, and by their PostgreSQL backends)")
     print("(others: share of the machine's CPU used by processes outside the benchmark during the run)")
 
 
-def print_board(timings: list[BoardTiming], seed: BoardSeed, others: float) -> None:
+def print_board(timings: list[BoardTiming], seed: BoardSeed) -> None:
     print(
         f"\nBoard: {seed.batches} open batches over {seed.work_centers} work centers, {seed.units:,} units, "
         f"{seed.aggregated:,} aggregated; signed in as an operator"
     )
-    print("sequential, one new connection per request; client wall time from connect to last byte;")
-    print(f"other processes used {100 * others:.0f}% of the machine's CPU meanwhile\n")
-    print(f"{'request':<42} {'n':>3} {'status':>6} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'bytes':>8} {'cards':>5}")
+    print("sequential, one new connection per request; client wall time from connect to last byte\n")
+    header = f"{'request':<42} {'n':>3} {'status':>6} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}"
+    print(f"{header} {'bytes':>8} {'cards':>5} {'app cpu':>7} {'db cpu':>6} {'others':>6}")
     for t in timings:
         status = ",".join(map(str, sorted(t.statuses)))
         cards = ",".join(map(str, sorted(t.cards))) if t.expected == 200 else "-"
         figures = f"{t.percentile(50):>7.2f} {t.percentile(95):>7.2f} {t.max_ms:>7.2f}"
-        print(f"{t.label:<42} {len(t.seconds):>3} {status:>6} {figures} {t.size:>8,} {cards:>5}")
+        extra = f"{t.size:>8,} {cards:>5} {t.app_cpu_ms:>7.1f} {t.db_cpu_ms:>6.1f} {100 * t.others:>5.0f}%"
+        print(f"{t.label:<42} {len(t.seconds):>3} {status:>6} {figures} {extra}")
+    print("(app cpu, db cpu, others: as above, per answer)")
 
 
 def print_targets(runs: dict[int, StationRun], timings: list[BoardTiming], seed: BoardSeed) -> None:
@@ -466,9 +471,6 @@ def print_targets(runs: dict[int, StationRun], timings: list[BoardTiming], seed:
     print(f"\n{'target':<38} {'measured':>10} {'target':>10}  met")
     for label, measured, target, met in rows:
         print(f"{label:<38} {measured:>10} {target:>10}  {'yes' if met else 'NO'}")
-
-
-# --- main -----------------------------------------------------------------------------------------
 
 
 def parse_args():
@@ -494,7 +496,10 @@ def run(args, env: dict, log_dir: Path) -> int:
     with gunicorn(
         "ours", "wsgi:app", health_path="/api/v1/health", workers=args.workers, env=env, log_dir=log_dir
     ) as ours:
+        # The board's batches go in first, so the station scans into a table with a history, as at a plant.
+        seed = board_seed(ours.base, token, args)
         batches = station_seed(ours.base, token, args)
+        database_vacuum(BENCH_DB)
         sessions = [Browser(ours.base).sign_in(name, PASSWORD) for name in names]
         station_probe(ours, batches[("R", 1)].id, sessions[0])
         runs = station_drive(ours, batches, sessions, args)
@@ -502,13 +507,14 @@ def run(args, env: dict, log_dir: Path) -> int:
             status, answer = http_request("POST", f"{ours.base}/api/v1/batches/{batch.id}/close", b"{}", token)
             if status != 200:
                 raise BenchError(f"closing station batch {batch.id} answered {status}: {answer}")
-        seed = board_seed(ours.base, token, args)
-        timings, board_others = board_measure(ours, names[0], args.board_samples)
+        timings = board_measure(ours, names[0], args.board_samples)
+        database = postgres_settings()
 
-    print_station(runs, len(sessions), " ".join(gunicorn_settings(args.workers)), args)
-    print_board(timings, seed, board_others)
+    print_station(runs, len(sessions), " ".join(gunicorn_settings(args.workers)), database, args)
+    print_board(timings, seed)
     print_targets(runs, timings, seed)
-    busiest = max([board_others, *(r.others for r in runs.values())])
+    # The 304 series last a fraction of a second: too short for a meaningful share.
+    busiest = max(m.others for m in [*runs.values(), *(t for t in timings if t.expected == 200)])
     if busiest > BUSY_SHARE:
         print(
             f"\nNOTE: other processes used up to {100 * busiest:.0f}% of the machine's CPU during the measurements;"

@@ -8,7 +8,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from mes_web.config import load_config, with_driver
-from mes_web.extensions import babel, csrf, db, htmx, migrate
+from mes_web.extensions import babel, cache, csrf, db, htmx, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
     babel.init_app(app, locale_selector=interface_locale)
     csrf.init_app(app)
+    cache.init_app(app)
     htmx.init_app(app)
     register_presentation(app)
     with app.app_context():

@@ -29,10 +29,15 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         ZoneInfo(timezone_name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise RuntimeError(f"PLANT_TIMEZONE={timezone_name!r} is not a known time zone") from exc
+    redis_url = env.get("REDIS_URL") or None
     return {
         "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL"), instance_path),
         "SECRET_KEY": env.get("SECRET_KEY") or "dev-only-insecure-secret-key",
-        "REDIS_URL": env.get("REDIS_URL") or None,
+        "REDIS_URL": redis_url,
+        # Shared by every web and worker process when Redis is there, so one invalidation reaches all.
+        "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",
+        "CACHE_REDIS_URL": redis_url,
+        "CACHE_KEY_PREFIX": "mes_web:",
         "MINIO_ENDPOINT": env.get("MINIO_ENDPOINT") or None,
         "MINIO_ACCESS_KEY": env.get("MINIO_ACCESS_KEY") or None,
         "MINIO_SECRET_KEY": env.get("MINIO_SECRET_KEY") or None,

@@ -1,6 +1,7 @@
 """Extensions, created unbound and initialised in create_app."""
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -18,3 +19,4 @@ migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
 htmx = Htmx()
+cache = Cache()

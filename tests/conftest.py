@@ -11,17 +11,20 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from mes_web import create_app
-from mes_web.extensions import db
+from mes_web.extensions import cache, db
 from mes_web.models import Role
 from mes_web.services.access import token_create
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# Our own Redis database number: the tests flush only this one.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BACKENDS = ["postgresql", "sqlite"]
 
 
-def make_app(database_url: str, instance_path) -> object:
+def make_app(database_url: str, instance_path, **config) -> object:
     os.environ["MES_INSTANCE_PATH"] = str(instance_path)
-    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "PLANT_TIMEZONE": "Europe/Moscow"})
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "PLANT_TIMEZONE": "Europe/Moscow"}
+    return create_app(settings | config)
 
 
 def _migrate_fresh(app) -> None:
@@ -36,7 +39,13 @@ def _migrate_fresh(app) -> None:
 
 @pytest.fixture(scope="session")
 def pg_app(tmp_path_factory):
-    app = make_app(TEST_DATABASE_URL, tmp_path_factory.mktemp("pg-instance"))
+    # The production shape: PostgreSQL with the cache in Redis, so a stale cache fails the API tests.
+    app = make_app(
+        TEST_DATABASE_URL,
+        tmp_path_factory.mktemp("pg-instance"),
+        CACHE_TYPE="RedisCache",
+        CACHE_REDIS_URL=TEST_REDIS_URL,
+    )
     try:
         _migrate_fresh(app)
     except OperationalError as exc:
@@ -67,6 +76,7 @@ class _SavepointSession(Session):
 def _inside_savepoint(app):
     """Run a test in a transaction that is rolled back; services' commits become savepoints."""
     with app.app_context():
+        cache.clear()  # the database rolls back after each test; the cache must forget with it
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
@@ -138,6 +148,7 @@ def operator(tokens):
 def pg_committed(pg_app):
     """The PostgreSQL app with real commits, for tests where several connections must see the data."""
     with pg_app.app_context():
+        cache.clear()
         yield pg_app
         db.session.remove()
         tables = ", ".join(table.name for table in db.metadata.sorted_tables)

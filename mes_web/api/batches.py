@@ -9,6 +9,7 @@ from mes_web.api.serializers import batch_json, product_json
 from mes_web.errors import Invalid
 from mes_web.models import Role
 from mes_web.selectors.batches import ProductCounts, batch_get, batch_list, batch_products, product_counts
+from mes_web.selectors.cached import batch_detail_cached, batch_list_cached
 from mes_web.services.aggregation import product_aggregate, product_disaggregate, products_aggregate
 from mes_web.services.batches import batch_close, batch_reopen, batch_update, batches_upsert
 
@@ -25,8 +26,12 @@ def batches_create():
 @requires(Role.OPERATOR)
 def batches_index():
     filters, offset, limit = batch_list_params()
-    page, total = batch_list(filters=filters, offset=offset, limit=limit)
-    return jsonify(items=_batches_json(page), total=total, offset=offset, limit=limit)
+
+    def page() -> dict:
+        batches, total = batch_list(filters=filters, offset=offset, limit=limit)
+        return {"items": _batches_json(batches), "total": total, "offset": offset, "limit": limit}
+
+    return jsonify(batch_list_cached(f"{filters}|{offset}|{limit}", page))
 
 
 def _batches_json(batches) -> list[dict]:
@@ -43,7 +48,7 @@ def _with_products(batch) -> dict:
 @api.get("/batches/<id:batch_id>")
 @requires(Role.OPERATOR)
 def batches_show(batch_id: int):
-    return jsonify(_with_products(batch_get(batch_id)))
+    return jsonify(batch_detail_cached(batch_id, lambda: _with_products(batch_get(batch_id))))
 
 
 @api.patch("/batches/<id:batch_id>")

@@ -26,6 +26,8 @@ class Batch(db.Model):
         UniqueConstraint("batch_number", "batch_date", name="uq_batch_number_date"),
         Index("idx_batch_closed", "is_closed"),
         Index("idx_batch_shift_times", "shift_start", "shift_end"),
+        Index("idx_batch_created_at", "created_at"),
+        Index("idx_batch_closed_at", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -49,7 +51,12 @@ class Batch(db.Model):
 
 class Product(db.Model):
     __tablename__ = "products"
-    __table_args__ = (Index("idx_product_batch_aggregated", "batch_id", "is_aggregated"),)
+    __table_args__ = (
+        Index("idx_product_batch_aggregated", "batch_id", "is_aggregated"),
+        # «Today» on the dashboard: units registered and aggregated in the plant's day.
+        Index("idx_product_created_at", "created_at"),
+        Index("idx_product_aggregated_at", "aggregated_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     unique_code: Mapped[str] = mapped_column(String(255), unique=True)

@@ -65,7 +65,7 @@ def product_counts(batch_ids: list[int]) -> dict[int, ProductCounts]:
     rows = db.session.execute(
         select(
             Product.batch_id,
-            func.count(Product.id),
+            func.count(),
             func.count(case((Product.is_aggregated.is_(True), 1))),
         )
         .where(Product.batch_id.in_(batch_ids))

@@ -51,11 +51,13 @@ class BoardCard:
         return "running" if self.counts.aggregated else "waiting"
 
 
-def board_fingerprint(filters: BoardFilters, *, viewer: str) -> str:
-    """Changes whenever a batch, a unit or a work center changes: every write appends to the event log."""
+def board_fingerprint(filters: BoardFilters, *, context: str) -> str:
+    """Changes whenever a batch, a unit or a work center changes (every write appends to the event log),
+    and every minute, when a shift may have ended and its card turns «смена окончена»."""
     last_event = db.session.scalar(select(func.max(Event.id)))
     last_rename = db.session.scalar(select(func.max(WorkCenter.updated_at)))
-    return hashlib.sha1(f"{last_event}|{last_rename}|{filters}|{viewer}".encode()).hexdigest()[:20]
+    minute = utcnow().strftime("%Y%m%d%H%M")
+    return hashlib.sha1(f"{last_event}|{last_rename}|{minute}|{filters}|{context}".encode()).hexdigest()[:20]
 
 
 def board_columns(filters: BoardFilters) -> list[tuple[WorkCenter, list[BoardCard]]]:

@@ -3,6 +3,7 @@
 from flask import g, make_response, render_template, request
 from flask_babel import get_locale
 
+from mes_web.extensions import cache
 from mes_web.models import Role
 from mes_web.selectors.board import BoardFilters, board_columns, board_fingerprint, shift_choices, work_center_choices
 from mes_web.services import fields as f
@@ -30,25 +31,35 @@ def _board_filters() -> BoardFilters:
     )
 
 
+def _render(template: str, filters: BoardFilters) -> str:
+    return render_template(
+        template,
+        columns=board_columns(filters),
+        filters=filters,
+        work_centers=work_center_choices(),
+        shifts=shift_choices(),
+        refresh_seconds=REFRESH_SECONDS,
+    )
+
+
 @web.get("/")
 @requires_role(Role.OPERATOR)
 def board():
-    filters = _board_filters()
-    template = "board/_board.html" if request.headers.get("HX-Request") else "board/index.html"
-    etag = board_fingerprint(filters, viewer=f"{g.actor.label}|{get_locale()}|{template}")
+    filters, fragment = _board_filters(), bool(request.headers.get("HX-Request"))
+    fingerprint = board_fingerprint(filters, context=f"{get_locale()}|{fragment}")
+    # The page names who is signed in; the fragment does not, so every tablet shares its ETag and its render.
+    etag = fingerprint if fragment else f"{fingerprint}-{g.actor.user_id}"
     if request.if_none_match.contains(etag):
         response = make_response("", 304)
+    elif fragment:
+        key = f"board:fragment:{fingerprint}"
+        html = cache.get(key)
+        if html is None:
+            html = _render("board/_board.html", filters)
+            cache.set(key, html, timeout=REFRESH_SECONDS * 20)
+        response = make_response(html)
     else:
-        response = make_response(
-            render_template(
-                template,
-                columns=board_columns(filters),
-                filters=filters,
-                work_centers=work_center_choices(),
-                shifts=shift_choices(),
-                refresh_seconds=REFRESH_SECONDS,
-            )
-        )
+        response = make_response(_render("board/index.html", filters))
     response.set_etag(etag)
     # Revalidate every time: the ETag makes an unchanged board a 304 with no body.
     response.headers["Cache-Control"] = "no-cache, private"

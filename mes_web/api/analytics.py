@@ -1,0 +1,62 @@
+"""Analytics: the dashboard, a batch's statistics, comparisons, the hourly pace."""
+
+from flask import jsonify, request
+
+from mes_web.api import api
+from mes_web.api.auth import requires
+from mes_web.api.params import json_body
+from mes_web.clock import plant_today
+from mes_web.errors import Invalid
+from mes_web.models import Role
+from mes_web.selectors.analytics import batch_statistics, batches_compare, dashboard, hourly
+from mes_web.selectors.cached import batch_statistics_cached, dashboard_cached
+from mes_web.services import fields as f
+
+COMPARE_MIN, COMPARE_MAX = 2, 50
+
+
+@api.get("/analytics/dashboard")
+@requires(Role.OPERATOR)
+def analytics_dashboard():
+    return jsonify(dashboard_cached(dashboard))
+
+
+@api.get("/batches/<id:batch_id>/statistics")
+@api.get("/analytics/batches/<id:batch_id>/statistics")
+@requires(Role.OPERATOR)
+def analytics_batch_statistics(batch_id: int):
+    return jsonify(batch_statistics_cached(batch_id, lambda: batch_statistics(batch_id)))
+
+
+def _batch_ids(body) -> list[int]:
+    ids = body.get("batch_ids") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
+        raise Invalid(
+            f"batch_ids: от {COMPARE_MIN} до {COMPARE_MAX} номеров партий.",
+            fields={"batch_ids": f"нужен список из {COMPARE_MIN}..{COMPARE_MAX} id"},
+        )
+    parsed = [f.field_value(f.whole_number, value, "batch_ids") for value in ids]
+    if len(set(parsed)) != len(parsed):
+        raise Invalid("batch_ids: партии повторяются.", fields={"batch_ids": "id не должны повторяться"})
+    return parsed
+
+
+@api.post("/analytics/compare-batches")
+@requires(Role.OPERATOR)
+def analytics_compare():
+    return jsonify(batches_compare(_batch_ids(json_body())))
+
+
+@api.get("/analytics/hourly")
+@requires(Role.OPERATOR)
+def analytics_hourly():
+    unknown = set(request.args) - {"work_center_id", "date"}
+    if unknown:
+        raise Invalid(
+            f"Неизвестный параметр: {', '.join(sorted(unknown))}.",
+            fields=dict.fromkeys(unknown, "неизвестный параметр"),
+        )
+    raw_wc, raw_day = request.args.get("work_center_id"), request.args.get("date")
+    work_center_id = f.field_value(f.whole_number, raw_wc, "work_center_id") if raw_wc is not None else None
+    day = f.field_value(f.calendar_date, raw_day, "date") if raw_day is not None else plant_today()
+    return jsonify(hourly(day=day, work_center_id=work_center_id))

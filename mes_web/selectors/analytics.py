@@ -1,0 +1,239 @@
+"""Figures for supervisors and the plant manager: the dashboard, one batch's pace, comparisons, hours."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import case, func, select
+
+from mes_web.clock import isoformat, plant_today, plant_tz, utcnow
+from mes_web.errors import NotFound
+from mes_web.extensions import db
+from mes_web.models import Batch, Product, WorkCenter
+from mes_web.selectors.batches import ProductCounts, batch_counts, batch_get, product_counts
+
+TOP_WORK_CENTERS = 5
+
+
+def rate(part: float, whole: float) -> float:
+    """A percentage with two decimals; 0 when there is nothing to divide by."""
+    return round(100 * part / whole, 2) if whole else 0.0
+
+
+def plant_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The plant's day as a UTC interval (23 or 25 hours long on a clock change)."""
+    start = datetime.combine(day, time(0), plant_tz())
+    end = datetime.combine(day + timedelta(days=1), time(0), plant_tz())
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _count_between(column, start: datetime, end: datetime) -> int:
+    return db.session.scalar(select(func.count()).where(column >= start, column < end))
+
+
+def _per_batch_counts():
+    aggregated = func.count(case((Product.is_aggregated.is_(True), 1)))
+    return (
+        select(Product.batch_id, func.count().label("products"), aggregated.label("aggregated"))
+        .group_by(Product.batch_id)
+        .subquery()
+    )
+
+
+def _totals_by_shift_and_work_center() -> list:
+    """One pass over the units: batches, units and aggregated units per (shift, work center, closed)."""
+    units = _per_batch_counts()
+    return db.session.execute(
+        select(
+            Batch.shift,
+            Batch.work_center_id,
+            Batch.is_closed,
+            func.count(Batch.id).label("batches"),
+            func.coalesce(func.sum(units.c.products), 0).label("products"),
+            func.coalesce(func.sum(units.c.aggregated), 0).label("aggregated"),
+        )
+        .outerjoin(units, units.c.batch_id == Batch.id)
+        .group_by(Batch.shift, Batch.work_center_id, Batch.is_closed)
+    ).all()
+
+
+def _add(into: dict, key, row) -> None:
+    figures = into.setdefault(key, {"batches": 0, "products": 0, "aggregated": 0})
+    figures["batches"] += row.batches
+    figures["products"] += int(row.products)
+    figures["aggregated"] += int(row.aggregated)
+
+
+def _top_work_centers(by_work_center: dict) -> list[dict]:
+    ranked = sorted(by_work_center.items(), key=lambda item: (-item[1]["batches"], item[0]))[:TOP_WORK_CENTERS]
+    names = dict(
+        db.session.execute(
+            select(WorkCenter.id, WorkCenter).where(WorkCenter.id.in_([wc_id for wc_id, _ in ranked]))
+        ).all()
+    )
+    return [
+        {
+            "id": names[wc_id].identifier,
+            "name": names[wc_id].name,
+            "batches_count": figures["batches"],
+            "products_count": figures["products"],
+            "aggregation_rate": rate(figures["aggregated"], figures["products"]),
+        }
+        for wc_id, figures in ranked
+    ]
+
+
+def dashboard() -> dict:
+    """The whole plant at a glance; «today» is the plant's day."""
+    by_shift, by_work_center, summary = (
+        {},
+        {},
+        {"total_batches": 0, "closed_batches": 0, "products": 0, "aggregated": 0},
+    )
+    for row in _totals_by_shift_and_work_center():
+        _add(by_shift, row.shift, row)
+        _add(by_work_center, row.work_center_id, row)
+        summary["total_batches"] += row.batches
+        summary["closed_batches"] += row.batches if row.is_closed else 0
+        summary["products"] += int(row.products)
+        summary["aggregated"] += int(row.aggregated)
+    start, end = plant_day_bounds(plant_today())
+    return {
+        "summary": {
+            "total_batches": summary["total_batches"],
+            "active_batches": summary["total_batches"] - summary["closed_batches"],
+            "closed_batches": summary["closed_batches"],
+            "total_products": summary["products"],
+            "aggregated_products": summary["aggregated"],
+            "aggregation_rate": rate(summary["aggregated"], summary["products"]),
+        },
+        "today": {
+            "batches_created": _count_between(Batch.created_at, start, end),
+            "batches_closed": _count_between(Batch.closed_at, start, end),
+            "products_added": _count_between(Product.created_at, start, end),
+            "products_aggregated": _count_between(Product.aggregated_at, start, end),
+        },
+        "by_shift": {shift: figures for shift, figures in sorted(by_shift.items())},
+        "top_work_centers": _top_work_centers(by_work_center),
+        "cached_at": isoformat(utcnow()),
+    }
+
+
+def _pace(batch: Batch, counts: ProductCounts, now: datetime) -> dict:
+    """Hours, units per hour and the finish at this pace; a closed batch's clock stopped when it closed."""
+    clock = batch.closed_at if batch.is_closed and batch.closed_at else now
+    duration = (batch.shift_end - batch.shift_start).total_seconds() / 3600
+    elapsed = min(max((clock - batch.shift_start).total_seconds() / 3600, 0.0), duration)
+    per_hour = counts.aggregated / elapsed if elapsed else 0.0
+    remaining = counts.total - counts.aggregated
+    finish = now + timedelta(hours=remaining / per_hour) if remaining and per_hour else None
+    needed_per_hour = counts.total / duration if duration else 0.0
+    return {
+        "shift_duration_hours": round(duration, 2),
+        "elapsed_hours": round(elapsed, 2),
+        "products_per_hour": round(per_hour, 2),
+        "estimated_completion": isoformat(finish),
+        "needed_per_hour": needed_per_hour,
+    }
+
+
+def batch_statistics(batch_id: int, now: datetime | None = None) -> dict:
+    """One batch's progress and pace."""
+    batch, counts = batch_get(batch_id), batch_counts(batch_id)
+    pace = _pace(batch, counts, now or utcnow())
+    return {
+        "batch_info": {
+            "id": batch.id,
+            "batch_number": batch.batch_number,
+            "batch_date": batch.batch_date.isoformat(),
+            "is_closed": batch.is_closed,
+        },
+        "production_stats": {
+            "total_products": counts.total,
+            "aggregated": counts.aggregated,
+            "remaining": counts.total - counts.aggregated,
+            "aggregation_rate": rate(counts.aggregated, counts.total),
+        },
+        "timeline": {
+            key: pace[key]
+            for key in ("shift_duration_hours", "elapsed_hours", "products_per_hour", "estimated_completion")
+        },
+        "team_performance": {
+            "team": batch.team,
+            "avg_products_per_hour": pace["products_per_hour"],
+            # The team's pace against the pace that finishes the batch exactly at shift end.
+            "efficiency_score": rate(pace["products_per_hour"], pace["needed_per_hour"]),
+        },
+    }
+
+
+def batches_compare(batch_ids: list[int], now: datetime | None = None) -> dict:
+    """Batches side by side, in the order asked, with their averages."""
+    found = {b.id: b for b in db.session.scalars(select(Batch).where(Batch.id.in_(batch_ids)))}
+    missing = [batch_id for batch_id in batch_ids if batch_id not in found]
+    if missing:
+        raise NotFound(
+            f"Партии не найдены: {', '.join(map(str, missing))}.", code="batch_not_found", context={"ids": missing}
+        )
+    counts, now = product_counts(batch_ids), now or utcnow()
+    comparison = []
+    for batch_id in batch_ids:
+        batch, batch_counts_ = found[batch_id], counts.get(batch_id, ProductCounts())
+        pace = _pace(batch, batch_counts_, now)
+        comparison.append(
+            {
+                "batch_id": batch_id,
+                "batch_number": batch.batch_number,
+                "total_products": batch_counts_.total,
+                "aggregated": batch_counts_.aggregated,
+                "rate": rate(batch_counts_.aggregated, batch_counts_.total),
+                "duration_hours": pace["shift_duration_hours"],
+                "products_per_hour": pace["products_per_hour"],
+            }
+        )
+    return {
+        "comparison": comparison,
+        "average": {
+            "aggregation_rate": round(sum(c["rate"] for c in comparison) / len(comparison), 2),
+            "products_per_hour": round(sum(c["products_per_hour"] for c in comparison) / len(comparison), 2),
+        },
+    }
+
+
+def _overlap_hours(start: datetime, end: datetime, window_start: datetime, window_end: datetime) -> float:
+    return max((min(end, window_end) - max(start, window_start)).total_seconds(), 0.0) / 3600
+
+
+def hourly(*, day: date, work_center_id: int | None = None) -> dict:
+    """Units aggregated in each hour of the plant's day against the pace the open batches need."""
+    if work_center_id is not None and db.session.get(WorkCenter, work_center_id) is None:
+        raise NotFound(f"Рабочий центр {work_center_id} не найден.", code="work_center_not_found")
+    day_start, day_end = plant_day_bounds(day)
+    in_scope = (Batch.work_center_id == work_center_id) if work_center_id is not None else True
+    hour_starts = [day_start + timedelta(hours=n) for n in range(round((day_end - day_start).total_seconds() / 3600))]
+    done = [0] * len(hour_starts)
+    scans = select(Product.aggregated_at).join(Batch, Batch.id == Product.batch_id)
+    for (moment,) in db.session.execute(
+        scans.where(in_scope, Product.aggregated_at >= day_start, Product.aggregated_at < day_end)
+    ):
+        done[int((moment - day_start).total_seconds() // 3600)] += 1
+    open_batches = db.session.scalars(
+        select(Batch).where(
+            in_scope, Batch.is_closed.is_(False), Batch.shift_start < day_end, Batch.shift_end > day_start
+        )
+    ).all()
+    counts = product_counts([batch.id for batch in open_batches])
+    needed = [0.0] * len(hour_starts)
+    for batch in open_batches:
+        duration = (batch.shift_end - batch.shift_start).total_seconds() / 3600
+        per_hour = counts.get(batch.id, ProductCounts()).total / duration if duration else 0.0
+        for index, start in enumerate(hour_starts):
+            needed[index] += per_hour * _overlap_hours(
+                batch.shift_start, batch.shift_end, start, start + timedelta(hours=1)
+            )
+    return {
+        "date": day.isoformat(),
+        "work_center_id": work_center_id,
+        "hours": [
+            {"hour": isoformat(start), "aggregated": done[index], "needed": round(needed[index], 2)}
+            for index, start in enumerate(hour_starts)
+        ],
+    }

@@ -1,0 +1,105 @@
+"""With Redis as the cache: read, write, read again, and see the new figure on every write path."""
+
+import pytest
+
+from mes_web.extensions import cache
+from tests.factories import add_codes, create_batch, shift_task
+
+
+@pytest.fixture
+def app(pg):
+    """These tests run on PostgreSQL, whose app keeps its cache in the real Redis."""
+    return pg
+
+
+@pytest.fixture
+def batch(client, supervisor, operator):
+    batch = create_batch(client, supervisor, НомерПартии=700, Смена="1")
+    add_codes(client, supervisor, batch, ["C-1", "C-2", "C-3"])
+    client.post(f"/api/v1/batches/{batch['id']}/aggregate", json={"unique_code": "C-1"}, headers=operator)
+    return batch
+
+
+def _create(client, sup, op, batch):
+    client.post("/api/v1/batches", json=shift_task(НомерПартии=701), headers=sup)
+
+
+def _overwrite(client, sup, op, batch):
+    client.post("/api/v1/batches", json=shift_task(НомерПартии=700, Смена="2"), headers=sup)
+
+
+def _update(client, sup, op, batch):
+    client.patch(f"/api/v1/batches/{batch['id']}", json={"shift": "3"}, headers=sup)
+
+
+def _close(client, sup, op, batch):
+    client.post(f"/api/v1/batches/{batch['id']}/close", headers=sup)
+
+
+def _reopen(client, sup, op, batch):
+    client.post(f"/api/v1/batches/{batch['id']}/reopen", headers=sup)
+
+
+def _add_one(client, sup, op, batch):
+    client.post("/api/v1/products", json={"unique_code": "NEW-1", "batch_id": batch["id"]}, headers=sup)
+
+
+def _add_bulk(client, sup, op, batch):
+    item = {"УникальныйКодПродукта": "NEW-2", "НомерПартии": 700, "ДатаПартии": "2024-01-30"}
+    client.post("/api/v1/products", json=[item], headers=sup)
+
+
+def _scan(client, sup, op, batch):
+    client.post(f"/api/v1/batches/{batch['id']}/aggregate", json={"unique_code": "C-2"}, headers=op)
+
+
+def _scan_list(client, sup, op, batch):
+    client.post(f"/api/v1/batches/{batch['id']}/aggregate", json={"unique_codes": ["C-2", "C-3"]}, headers=op)
+
+
+def _undo(client, sup, op, batch):
+    client.post(f"/api/v1/batches/{batch['id']}/disaggregate", json={"unique_code": "C-1", "reason": "r"}, headers=sup)
+
+
+WRITES = [_create, _overwrite, _update, _close, _reopen, _add_one, _add_bulk, _scan, _scan_list, _undo]
+PREPARE = {_reopen: _close}  # what must be true before the write can change anything
+
+
+def _figures(client, op, batch) -> dict:
+    """What a reader sees through every cached family."""
+    dashboard = client.get("/api/v1/analytics/dashboard", headers=op).get_json()
+    listed = client.get("/api/v1/batches?limit=100", headers=op).get_json()
+    detail = client.get(f"/api/v1/batches/{batch['id']}", headers=op).get_json()
+    statistics = client.get(f"/api/v1/batches/{batch['id']}/statistics", headers=op).get_json()
+    mine = next(item for item in listed["items"] if item["id"] == batch["id"])
+    return {
+        "dashboard": {key: value for key, value in dashboard.items() if key != "cached_at"},
+        "list": (
+            listed["total"],
+            mine["shift"],
+            mine["is_closed"],
+            mine["products_total"],
+            mine["products_aggregated"],
+        ),
+        "detail": (detail["shift"], detail["is_closed"], len(detail["products"]), detail["products_aggregated"]),
+        "statistics": statistics["production_stats"],
+    }
+
+
+@pytest.mark.parametrize("write", WRITES, ids=[w.__name__.strip("_") for w in WRITES])
+def test_no_cached_figure_survives_a_write(client, supervisor, operator, batch, write):
+    if write in PREPARE:
+        PREPARE[write](client, supervisor, operator, batch)
+    before = _figures(client, operator, batch)
+    assert _figures(client, operator, batch) == before  # served from the cache, and stable
+    write(client, supervisor, operator, batch)
+    after = _figures(client, operator, batch)
+    cache.clear()
+    assert after == _figures(client, operator, batch)  # what the cache served is what the database says
+    assert after != before
+
+
+def test_the_cache_really_serves_repeated_reads(client, operator, batch):
+    first = client.get("/api/v1/analytics/dashboard", headers=operator).get_json()
+    assert cache.get("analytics:dashboard")["cached_at"] == first["cached_at"]
+    assert client.get("/api/v1/analytics/dashboard", headers=operator).get_json()["cached_at"] == first["cached_at"]
