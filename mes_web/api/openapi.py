@@ -425,13 +425,184 @@ PATHS = {
     },
 }
 
+NUMBER = {"type": "number"}
+COUNT = {"type": "integer"}
+
+
+def _object(properties: dict) -> dict:
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+FIGURES = _object({"batches": COUNT, "products": COUNT, "aggregated": COUNT})
+STATISTICS = _object(
+    {
+        "batch_info": _object(
+            {"id": COUNT, "batch_number": COUNT, "batch_date": STRING, "is_closed": {"type": "boolean"}}
+        ),
+        "production_stats": _object(
+            {"total_products": COUNT, "aggregated": COUNT, "remaining": COUNT, "aggregation_rate": NUMBER}
+        ),
+        "timeline": _object(
+            {
+                "shift_duration_hours": NUMBER,
+                "elapsed_hours": NUMBER,
+                "products_per_hour": NUMBER,
+                "estimated_completion": NULLABLE_TIME,
+            }
+        ),
+        "team_performance": _object({"team": STRING, "avg_products_per_hour": NUMBER, "efficiency_score": NUMBER}),
+    }
+)
+ANALYTICS_PATHS = {
+    "/analytics/dashboard": {
+        "get": {
+            "summary": "The plant at a glance («today» is the plant's day)",
+            "responses": {
+                "200": _json(
+                    _object(
+                        {
+                            "summary": _object(
+                                {
+                                    "total_batches": COUNT,
+                                    "active_batches": COUNT,
+                                    "closed_batches": COUNT,
+                                    "total_products": COUNT,
+                                    "aggregated_products": COUNT,
+                                    "aggregation_rate": NUMBER,
+                                }
+                            ),
+                            "today": _object(
+                                {
+                                    "batches_created": COUNT,
+                                    "batches_closed": COUNT,
+                                    "products_added": COUNT,
+                                    "products_aggregated": COUNT,
+                                }
+                            ),
+                            "by_shift": {"type": "object", "additionalProperties": FIGURES},
+                            "top_work_centers": {
+                                "type": "array",
+                                "items": _object(
+                                    {
+                                        "id": STRING,
+                                        "name": STRING,
+                                        "batches_count": COUNT,
+                                        "products_count": COUNT,
+                                        "aggregation_rate": NUMBER,
+                                    }
+                                ),
+                            },
+                            "cached_at": {"type": "string", "format": "date-time"},
+                        }
+                    ),
+                    "Dashboard",
+                )
+            }
+            | _errors(401, 403),
+        }
+    },
+    "/batches/{batch_id}/statistics": {
+        "get": {
+            "summary": "One batch's progress and pace",
+            "parameters": [BATCH_ID],
+            "responses": {"200": _json(STATISTICS, "Statistics")} | _errors(401, 403, 404),
+        }
+    },
+    "/analytics/batches/{batch_id}/statistics": {
+        "get": {
+            "summary": "The same as /batches/{batch_id}/statistics",
+            "parameters": [BATCH_ID],
+            "responses": {"200": _json(STATISTICS, "Statistics")} | _errors(401, 403, 404),
+        }
+    },
+    "/analytics/compare-batches": {
+        "post": {
+            "summary": "2 to 50 distinct batches side by side",
+            "requestBody": _body(
+                _object(
+                    {
+                        "batch_ids": {
+                            "type": "array",
+                            "minItems": 2,
+                            "maxItems": 50,
+                            "uniqueItems": True,
+                            "items": BATCH_NUMBER,
+                        }
+                    }
+                )
+            ),
+            "responses": {
+                "200": _json(
+                    _object(
+                        {
+                            "comparison": {
+                                "type": "array",
+                                "items": _object(
+                                    {
+                                        "batch_id": COUNT,
+                                        "batch_number": COUNT,
+                                        "total_products": COUNT,
+                                        "aggregated": COUNT,
+                                        "rate": NUMBER,
+                                        "duration_hours": NUMBER,
+                                        "products_per_hour": NUMBER,
+                                    }
+                                ),
+                            },
+                            "average": _object({"aggregation_rate": NUMBER, "products_per_hour": NUMBER}),
+                        }
+                    ),
+                    "Comparison",
+                )
+            }
+            | _errors(400, 401, 403, 404, 422),
+        }
+    },
+    "/analytics/hourly": {
+        "get": {
+            "summary": "Units aggregated per hour of the plant's day against the pace open batches need",
+            "parameters": [
+                {
+                    "name": "work_center_id",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": INT32_MAX},
+                },
+                {"name": "date", "in": "query", "required": False, "schema": {"type": "string", "format": "date"}},
+            ],
+            "responses": {
+                "200": _json(
+                    _object(
+                        {
+                            "date": STRING,
+                            "work_center_id": {"type": ["integer", "null"]},
+                            "hours": {
+                                "type": "array",
+                                "items": _object(
+                                    {
+                                        "hour": {"type": "string", "format": "date-time"},
+                                        "aggregated": COUNT,
+                                        "needed": NUMBER,
+                                    }
+                                ),
+                            },
+                        }
+                    ),
+                    "Hours",
+                )
+            }
+            | _errors(401, 403, 404, 422),
+        }
+    },
+}
+
 DOCUMENT = {
     "openapi": "3.1.0",
     "info": {"title": "mes_web API", "version": "1"},
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearer": []}],
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
-    "paths": PATHS,
+    "paths": PATHS | ANALYTICS_PATHS,
 }
 
 
