@@ -8,11 +8,9 @@ from mes_web.api.params import json_body
 from mes_web.clock import plant_today
 from mes_web.errors import Invalid
 from mes_web.models import Role
-from mes_web.selectors.analytics import batch_statistics, batches_compare, dashboard, hourly
+from mes_web.selectors.analytics import batch_statistics, batches_compare, compare_batch_ids, dashboard, hourly
 from mes_web.selectors.cached import batch_statistics_cached, dashboard_cached
 from mes_web.services import fields as f
-
-COMPARE_MIN, COMPARE_MAX = 2, 50
 
 
 @api.get("/analytics/dashboard")
@@ -28,23 +26,12 @@ def analytics_batch_statistics(batch_id: int):
     return jsonify(batch_statistics_cached(batch_id, lambda: batch_statistics(batch_id)))
 
 
-def _batch_ids(body) -> list[int]:
-    ids = body.get("batch_ids") if isinstance(body, dict) else None
-    if not isinstance(ids, list) or not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
-        raise Invalid(
-            f"batch_ids: от {COMPARE_MIN} до {COMPARE_MAX} номеров партий.",
-            fields={"batch_ids": f"нужен список из {COMPARE_MIN}..{COMPARE_MAX} id"},
-        )
-    parsed = [f.field_value(f.whole_number, value, "batch_ids") for value in ids]
-    if len(set(parsed)) != len(parsed):
-        raise Invalid("batch_ids: партии повторяются.", fields={"batch_ids": "id не должны повторяться"})
-    return parsed
-
-
 @api.post("/analytics/compare-batches")
 @requires(Role.OPERATOR)
 def analytics_compare():
-    return jsonify(batches_compare(_batch_ids(json_body())))
+    body = json_body()
+    ids = body.get("batch_ids") if isinstance(body, dict) else None
+    return jsonify(batches_compare(compare_batch_ids(ids)))
 
 
 @api.get("/analytics/hourly")

@@ -5,12 +5,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import case, func, select
 
 from mes_web.clock import isoformat, plant_today, plant_tz, utcnow
-from mes_web.errors import NotFound
+from mes_web.errors import Invalid, NotFound
 from mes_web.extensions import db
 from mes_web.models import Batch, Product, WorkCenter
 from mes_web.selectors.batches import ProductCounts, batch_counts, batch_get, product_counts
+from mes_web.services import fields as f
 
 TOP_WORK_CENTERS = 5
+COMPARE_MIN, COMPARE_MAX = 2, 50
 
 
 def rate(part: float, whole: float) -> float:
@@ -163,6 +165,19 @@ def batch_statistics(batch_id: int, now: datetime | None = None) -> dict:
             "efficiency_score": rate(pace["products_per_hour"], pace["needed_per_hour"]),
         },
     }
+
+
+def compare_batch_ids(ids) -> list[int]:
+    """The ids to compare: a list of 2..50 distinct whole numbers, or a 422 saying which rule failed."""
+    if not isinstance(ids, list) or not COMPARE_MIN <= len(ids) <= COMPARE_MAX:
+        raise Invalid(
+            f"batch_ids: от {COMPARE_MIN} до {COMPARE_MAX} номеров партий.",
+            fields={"batch_ids": f"нужен список из {COMPARE_MIN}..{COMPARE_MAX} id"},
+        )
+    parsed = [f.field_value(f.whole_number, value, "batch_ids") for value in ids]
+    if len(set(parsed)) != len(parsed):
+        raise Invalid("batch_ids: партии повторяются.", fields={"batch_ids": "id не должны повторяться"})
+    return parsed
 
 
 def batches_compare(batch_ids: list[int], now: datetime | None = None) -> dict:
