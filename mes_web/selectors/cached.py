@@ -64,11 +64,6 @@ def batch_list_cached(query: str, compute: Callable[[], dict]) -> dict:
     return _read_through(f"batches:list:{generation}:{digest}", BATCH_LIST_SECONDS, compute)
 
 
-def dashboard_store(value: dict) -> None:
-    """Put a freshly computed dashboard in the cache (the periodic refresh)."""
-    cache.set(DASHBOARD_KEY, value, timeout=DASHBOARD_SECONDS)
-
-
 def batch_caches_clear(batch_ids: Iterable[int]) -> None:
     """Forget everything that shows these batches: their detail and statistics, list pages, the dashboard."""
     keys = [DASHBOARD_KEY] + [
