@@ -4,12 +4,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from mes_web.clock import utcnow
 from mes_web.extensions import db
-from mes_web.models import Batch, Event, WorkCenter
+from mes_web.models import Batch, WorkCenter
 from mes_web.selectors.batches import BatchFilters, ProductCounts, batches_filtered, product_counts
+from mes_web.selectors.cached import plant_version
 
 BOARD_LIMIT = 500
 
@@ -54,10 +55,8 @@ class BoardCard:
 def board_fingerprint(filters: BoardFilters, *, context: str) -> str:
     """Changes whenever a batch, a unit or a work center changes (every write appends to the event log),
     and every minute, when a shift may have ended and its card turns «смена окончена»."""
-    last_event = db.session.scalar(select(func.max(Event.id)))
-    last_rename = db.session.scalar(select(func.max(WorkCenter.updated_at)))
     minute = utcnow().strftime("%Y%m%d%H%M")
-    return hashlib.sha1(f"{last_event}|{last_rename}|{minute}|{filters}|{context}".encode()).hexdigest()[:20]
+    return hashlib.sha1(f"{plant_version()}|{minute}|{filters}|{context}".encode()).hexdigest()[:20]
 
 
 def board_columns(filters: BoardFilters) -> list[tuple[WorkCenter, list[BoardCard]]]:

@@ -1,15 +1,21 @@
-"""Cached reads, and the one invalidation every write goes through.
+"""Cached reads, keyed by the version of the data they show.
 
-Every write appends to the event log, and the event log clears what the write affected once the
-transaction commits (see services/events.py), so no write path can forget to invalidate. With Redis
-the cache is shared by every web and worker process, so one invalidation reaches them all.
+Every write appends to the event log in its own transaction, so the newest event id is a clock
+that ticks with every committed change (a work center's rename, which logs no event, moves its
+updated_at). A cached value is stored under the version it was computed from; after a write, the
+version differs and the stale value is simply never read again (the TTL removes it). Nothing has
+to remember to invalidate, a rolled-back write changes nothing, the scan path does no cache work,
+and with Redis every web and worker process sees the same versions.
 """
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
-from mes_web.extensions import cache
+from sqlalchemy import func, select
+
+from mes_web.extensions import cache, db
+from mes_web.models import Batch, Event, WorkCenter
 
 log = logging.getLogger(__name__)
 
@@ -18,16 +24,23 @@ BATCH_LIST_SECONDS = 60
 BATCH_DETAIL_SECONDS = 600
 BATCH_STATISTICS_SECONDS = 300
 
-DASHBOARD_KEY = "analytics:dashboard"
-_LIST_GENERATION_KEY = "batches:list:generation"
+
+def plant_version() -> str:
+    """Changes with every committed write anywhere in the plant."""
+    last_event = select(func.max(Event.id)).scalar_subquery()
+    last_rename = select(func.max(WorkCenter.updated_at)).scalar_subquery()
+    row = db.session.execute(select(last_event, last_rename)).one()
+    return f"{row[0]}|{row[1]}"
 
 
-def _detail_key(batch_id: int) -> str:
-    return f"batches:detail:{batch_id}"
-
-
-def _statistics_key(batch_id: int) -> str:
-    return f"analytics:statistics:{batch_id}"
+def batch_version(batch_id: int) -> str:
+    """Changes with every committed write to this batch or its units, or a rename of its work center."""
+    last_event = select(func.max(Event.id)).where(Event.batch_id == batch_id).scalar_subquery()
+    renamed = (
+        select(WorkCenter.updated_at).join(Batch, Batch.work_center_id == WorkCenter.id).where(Batch.id == batch_id)
+    )
+    row = db.session.execute(select(last_event, renamed.scalar_subquery())).one()
+    return f"{row[0]}|{row[1]}"
 
 
 def _read_through(key: str, seconds: int, compute: Callable[[], dict]) -> dict:
@@ -46,31 +59,18 @@ def _read_through(key: str, seconds: int, compute: Callable[[], dict]) -> dict:
 
 
 def dashboard_cached(compute: Callable[[], dict]) -> dict:
-    return _read_through(DASHBOARD_KEY, DASHBOARD_SECONDS, compute)
-
-
-def batch_detail_cached(batch_id: int, compute: Callable[[], dict]) -> dict:
-    return _read_through(_detail_key(batch_id), BATCH_DETAIL_SECONDS, compute)
-
-
-def batch_statistics_cached(batch_id: int, compute: Callable[[], dict]) -> dict:
-    return _read_through(_statistics_key(batch_id), BATCH_STATISTICS_SECONDS, compute)
+    return _read_through(f"analytics:dashboard:{plant_version()}", DASHBOARD_SECONDS, compute)
 
 
 def batch_list_cached(query: str, compute: Callable[[], dict]) -> dict:
-    """A list page, under the list generation: one increment retires every cached page at once."""
-    generation = cache.get(_LIST_GENERATION_KEY) or 0
-    digest = hashlib.sha1(query.encode()).hexdigest()[:16]
-    return _read_through(f"batches:list:{generation}:{digest}", BATCH_LIST_SECONDS, compute)
+    digest = hashlib.sha1(f"{plant_version()}|{query}".encode()).hexdigest()
+    return _read_through(f"batches:list:{digest}", BATCH_LIST_SECONDS, compute)
 
 
-def batch_caches_clear(batch_ids: Iterable[int]) -> None:
-    """Forget everything that shows these batches: their detail and statistics, list pages, the dashboard."""
-    keys = [DASHBOARD_KEY] + [
-        key for batch_id in set(batch_ids) for key in (_detail_key(batch_id), _statistics_key(batch_id))
-    ]
-    try:
-        cache.delete_many(*keys)
-        cache.cache.inc(_LIST_GENERATION_KEY)  # atomic INCRBY on Redis
-    except Exception:  # the write has committed; a failed invalidation is logged, the TTLs bound the damage
-        log.exception("cache invalidation failed for batches %s", sorted(set(batch_ids)))
+def batch_detail_cached(batch_id: int, compute: Callable[[], dict]) -> dict:
+    return _read_through(f"batches:detail:{batch_id}:{batch_version(batch_id)}", BATCH_DETAIL_SECONDS, compute)
+
+
+def batch_statistics_cached(batch_id: int, compute: Callable[[], dict]) -> dict:
+    key = f"analytics:statistics:{batch_id}:{batch_version(batch_id)}"
+    return _read_through(key, BATCH_STATISTICS_SECONDS, compute)

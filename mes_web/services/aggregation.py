@@ -9,10 +9,9 @@ from mes_web.errors import BatchClosed, BatchNotFound, DomainError, Invalid, Inv
 from mes_web.extensions import db
 from mes_web.models import Batch, Product
 from mes_web.models.types import UTCDateTime
-from mes_web.selectors.cached import batch_caches_clear
 from mes_web.services import fields as f
 from mes_web.services.events import events_record
-from mes_web.services.transaction import Actor, after_commit, transactional
+from mes_web.services.transaction import Actor, transactional
 
 MAX_CODES_PER_REQUEST = 1000
 
@@ -138,8 +137,6 @@ def product_aggregate(*, batch_id: int, unique_code, actor: Actor):
         now = utcnow()
         params = {"now": now, "shown_at": isoformat(now), "code": code, "batch_id": batch_id, "actor": actor.label}
         row = _scan_connection().execute(_SCAN_AND_LOG, params).first()
-        if row is not None:  # the statement wrote the event itself, so clear the caches here
-            after_commit(batch_caches_clear, batch_id)
     else:
         row = db.session.execute(_aggregate_where(batch_id, [code])).first()
         if row is not None:

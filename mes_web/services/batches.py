@@ -7,10 +7,9 @@ from mes_web.errors import BatchNotFound, Conflict, Invalid, InvalidState
 from mes_web.extensions import db
 from mes_web.models import Batch, WorkCenter
 from mes_web.models.chunks import chunked
-from mes_web.selectors.cached import batch_caches_clear
 from mes_web.services.events import event_record
 from mes_web.services.shift_tasks import KEEP, WORK_CENTER_KEYS, batch_changes_read, shift_tasks_read
-from mes_web.services.transaction import Actor, after_commit, retried_once_on_conflict, transactional
+from mes_web.services.transaction import Actor, retried_once_on_conflict, transactional
 
 
 def _jsonable(value):
@@ -35,9 +34,6 @@ def _work_centers_for(tasks: list[dict]) -> dict[str, WorkCenter]:
         if wc is None:
             wc = by_identifier[identifier] = WorkCenter(identifier=identifier, name=name)
             db.session.add(wc)
-        elif wc.name != name:
-            # Every batch of a renamed work center shows the new name; no batch event says so.
-            after_commit(batch_caches_clear, *db.session.scalars(select(Batch.id).where(Batch.work_center_id == wc.id)))
         wc.name = name
     db.session.flush()
     return by_identifier

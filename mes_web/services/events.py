@@ -5,8 +5,7 @@ from sqlalchemy import insert
 from mes_web.clock import utcnow
 from mes_web.extensions import db
 from mes_web.models import Event
-from mes_web.selectors.cached import batch_caches_clear
-from mes_web.services.transaction import Actor, after_commit
+from mes_web.services.transaction import Actor
 
 
 def event_record(*, event_type: str, actor: Actor, batch_id: int | None, payload: dict) -> None:
@@ -18,8 +17,6 @@ def events_record(*, event_type: str, actor: Actor, rows: list[tuple[int | None,
     """Record many events of one type in a single statement."""
     if not rows:
         return
-    # Every write logs events, so this is where every write clears what it made stale.
-    after_commit(batch_caches_clear, *(batch_id for batch_id, _ in rows if batch_id is not None))
     now = utcnow()
     db.session.execute(
         insert(Event),

@@ -27,19 +27,6 @@ CONCURRENT_CHANGE = "concurrent_change"
 SYSTEM = Actor(label="system", role=Role.ADMIN)
 
 
-AFTER_COMMIT = "mes_web.after_commit"
-
-
-def after_commit(callback, *items) -> None:
-    """Call `callback(items)` once the transaction commits, with every item any call gave it; never on rollback."""
-    db.session().info.setdefault(AFTER_COMMIT, {}).setdefault(callback, set()).update(items)
-
-
-def _run_after_commit() -> None:
-    for callback, items in db.session().info.pop(AFTER_COMMIT, {}).items():
-        callback(items)
-
-
 def transactional(service):
     """Commit when the service returns, roll back when it raises."""
 
@@ -48,17 +35,14 @@ def transactional(service):
         try:
             result = service(*args, **kwargs)
             db.session.commit()
-            _run_after_commit()
         except IntegrityError as exc:
             db.session.rollback()
-            db.session().info.pop(AFTER_COMMIT, None)
             raise Conflict(
                 "Данные изменились одновременно с другим запросом; повторите запрос.",
                 code=CONCURRENT_CHANGE,
             ) from exc
         except BaseException:
             db.session.rollback()
-            db.session().info.pop(AFTER_COMMIT, None)
             raise
         return result
 
