@@ -103,7 +103,8 @@ sys.path.insert(0, str(ROOT))  # mes_web, imported in-process for the selector f
 BENCH_DB = "mes_bench_analytics"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 DASHBOARD_PATH = "/api/v1/analytics/dashboard"
-DASHBOARD_CACHE_KEY = "mes_web:analytics:dashboard"  # CACHE_KEY_PREFIX + selectors.cached.DASHBOARD_KEY
+# CACHE_KEY_PREFIX + the dashboard's key in selectors/cached.py, which ends with the data's version
+DASHBOARD_CACHE_KEYS = "mes_web:analytics:dashboard:*"
 HEALTH_PATH = "/api/v1/health"
 SEED = 42
 
@@ -572,8 +573,9 @@ def cached_figures(args, env: dict, token: str, log_dir: Path, expected: dict) -
                         wrong += 1
             misses = []  # the dashboard computed by a warm worker: the key deleted before each GET
             for _ in range(args.misses):
-                if not redis_client().delete(DASHBOARD_CACHE_KEY):
-                    raise BenchError(f"no {DASHBOARD_CACHE_KEY} in Redis db 14 to delete")
+                cached = list(redis_client().scan_iter(DASHBOARD_CACHE_KEYS))
+                if not cached or not redis_client().delete(*cached):
+                    raise BenchError(f"no {DASHBOARD_CACHE_KEYS} in Redis db 14 to delete")
                 status, _ = http_request("GET", server.base + DASHBOARD_PATH, token=token)
                 statuses.append(status)
             time.sleep(0.5)  # the access log is written after the response
