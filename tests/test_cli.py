@@ -1,5 +1,6 @@
 """The flask commands an installer and `make run` use."""
 
+import pytest
 from sqlalchemy import func, select
 
 from mes_web.extensions import db
@@ -46,3 +47,15 @@ def test_seed_demo_loads_once_and_prints_a_login_and_a_fresh_token(app):
     client = app.test_client()
     assert client.get("/api/v1/batches", headers={"Authorization": f"Bearer {new_token}"}).status_code == 200
     assert client.get("/api/v1/batches", headers={"Authorization": f"Bearer {old_token}"}).status_code == 401
+
+
+def test_run_periodic_refresh_dashboard_leaves_a_warm_cache(app, monkeypatch):
+    from mes_web.api import analytics
+    from mes_web.models import Role
+    from mes_web.services.access import token_create
+
+    output = _run(app, "run-periodic", "refresh-dashboard")
+    assert "Сводка пересчитана: 0 партий" in output
+    monkeypatch.setattr(analytics, "dashboard", lambda: pytest.fail("the refreshed dashboard was computed again"))
+    headers = {"Authorization": f"Bearer {token_create(name='t', role=Role.OPERATOR.value)}"}
+    assert app.test_client().get("/api/v1/analytics/dashboard", headers=headers).status_code == 200

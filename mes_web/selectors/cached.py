@@ -58,8 +58,19 @@ def _read_through(key: str, seconds: int, compute: Callable[[], dict]) -> dict:
     return value
 
 
+def _dashboard_key() -> str:
+    return f"analytics:dashboard:{plant_version()}"
+
+
 def dashboard_cached(compute: Callable[[], dict]) -> dict:
-    return _read_through(f"analytics:dashboard:{plant_version()}", DASHBOARD_SECONDS, compute)
+    return _read_through(_dashboard_key(), DASHBOARD_SECONDS, compute)
+
+
+def dashboard_refresh(compute: Callable[[], dict]) -> dict:
+    """Compute the dashboard now and keep it, so the next reader does not wait (the periodic job)."""
+    value = compute()
+    cache.set(_dashboard_key(), value, timeout=DASHBOARD_SECONDS)
+    return value
 
 
 def batch_list_cached(query: str, compute: Callable[[], dict]) -> dict:
