@@ -14,8 +14,13 @@ def plant_tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["PLANT_TIMEZONE"])
 
 
+def plant_day(moment: datetime) -> date:
+    """The plant's calendar day of an instant."""
+    return moment.astimezone(plant_tz()).date()
+
+
 def plant_today() -> date:
-    return utcnow().astimezone(plant_tz()).date()
+    return plant_day(utcnow())
 
 
 def as_plant_time(moment: datetime) -> datetime:

@@ -4,9 +4,9 @@ from flask import jsonify, request
 
 from mes_web.api import api
 from mes_web.api.auth import requires
-from mes_web.api.params import json_body
+from mes_web.api.params import json_body, query_shape_errors
 from mes_web.clock import plant_today
-from mes_web.errors import Invalid
+from mes_web.errors import refuse_if_invalid
 from mes_web.models import Role
 from mes_web.selectors.analytics import batch_statistics, batches_compare, compare_batch_ids, dashboard, hourly
 from mes_web.selectors.cached import batch_statistics_cached, dashboard_cached
@@ -37,12 +37,7 @@ def analytics_compare():
 @api.get("/analytics/hourly")
 @requires(Role.OPERATOR)
 def analytics_hourly():
-    unknown = set(request.args) - {"work_center_id", "date"}
-    if unknown:
-        raise Invalid(
-            f"Неизвестный параметр: {', '.join(sorted(unknown))}.",
-            fields=dict.fromkeys(unknown, "неизвестный параметр"),
-        )
+    refuse_if_invalid(query_shape_errors({"work_center_id", "date"}), subject="Параметр")
     raw_wc, raw_day = request.args.get("work_center_id"), request.args.get("date")
     work_center_id = f.field_value(f.whole_number, raw_wc, "work_center_id") if raw_wc is not None else None
     day = f.field_value(f.calendar_date, raw_day, "date") if raw_day is not None else plant_today()

@@ -40,6 +40,17 @@ def json_body():
     return body
 
 
+def query_shape_errors(allowed: set[str]) -> dict[str, str]:
+    """Unknown and repeated query parameters: silently ignoring either would answer another question."""
+    errors = {}
+    for name in request.args:
+        if name not in allowed:
+            errors[name] = "неизвестный параметр"
+        elif len(request.args.getlist(name)) > 1:
+            errors[name] = "указан несколько раз"
+    return errors
+
+
 def _page_bounds(args, errors: dict) -> tuple[int, int]:
     bounds = {}
     for name, default, low, high in (("offset", 0, 0, f.INT32_MAX), ("limit", 20, 1, 100)):
@@ -53,12 +64,8 @@ def _page_bounds(args, errors: dict) -> tuple[int, int]:
 
 def batch_list_params() -> tuple[BatchFilters, int, int]:
     """Filters and page bounds of GET /batches."""
-    args, errors, values = request.args, {}, {}
-    for name in args:
-        if name not in _FILTER_PARSERS and name not in {"offset", "limit"}:
-            errors[name] = "неизвестный параметр"
-        elif len(args.getlist(name)) > 1:
-            errors[name] = "указан несколько раз"
+    args, values = request.args, {}
+    errors = query_shape_errors(set(_FILTER_PARSERS) | {"offset", "limit"})
     for name, parse in _FILTER_PARSERS.items():
         if name in args:
             try:

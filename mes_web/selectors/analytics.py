@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 
 from mes_web.clock import isoformat, plant_today, plant_tz, utcnow
 from mes_web.errors import Invalid, NotFound
@@ -119,22 +119,32 @@ def dashboard() -> dict:
     }
 
 
+# A finish further out than this is no estimate; it would also overflow Python's calendar.
+ESTIMATE_HORIZON = timedelta(days=366)
+
+
+def needed_per_hour(batch: Batch, units: int) -> float:
+    """The pace that aggregates all units exactly by the end of the shift."""
+    hours = (batch.shift_end - batch.shift_start).total_seconds() / 3600
+    return units / hours if hours else 0.0
+
+
 def _pace(batch: Batch, counts: ProductCounts, now: datetime) -> dict:
-    """Hours, units per hour and the finish at this pace; a closed batch's clock stopped when it closed."""
+    """Hours and units per hour, exact; a closed batch's clock stopped when it closed and it has no finish ahead."""
     clock = batch.closed_at if batch.is_closed and batch.closed_at else now
     duration = (batch.shift_end - batch.shift_start).total_seconds() / 3600
     elapsed = min(max((clock - batch.shift_start).total_seconds() / 3600, 0.0), duration)
     per_hour = counts.aggregated / elapsed if elapsed else 0.0
     remaining = counts.total - counts.aggregated
-    finish = now + timedelta(hours=remaining / per_hour) if remaining and per_hour else None
-    needed_per_hour = counts.total / duration if duration else 0.0
-    return {
-        "shift_duration_hours": round(duration, 2),
-        "elapsed_hours": round(elapsed, 2),
-        "products_per_hour": round(per_hour, 2),
-        "estimated_completion": isoformat(finish),
-        "needed_per_hour": needed_per_hour,
-    }
+    finish = None
+    if (
+        remaining
+        and per_hour
+        and not batch.is_closed
+        and remaining / per_hour < ESTIMATE_HORIZON.total_seconds() / 3600
+    ):
+        finish = now + timedelta(hours=remaining / per_hour)
+    return {"duration": duration, "elapsed": elapsed, "per_hour": per_hour, "finish": finish}
 
 
 def batch_statistics(batch_id: int, now: datetime | None = None) -> dict:
@@ -155,14 +165,16 @@ def batch_statistics(batch_id: int, now: datetime | None = None) -> dict:
             "aggregation_rate": rate(counts.aggregated, counts.total),
         },
         "timeline": {
-            key: pace[key]
-            for key in ("shift_duration_hours", "elapsed_hours", "products_per_hour", "estimated_completion")
+            "shift_duration_hours": round(pace["duration"], 2),
+            "elapsed_hours": round(pace["elapsed"], 2),
+            "products_per_hour": round(pace["per_hour"], 2),
+            "estimated_completion": isoformat(pace["finish"]),
         },
         "team_performance": {
             "team": batch.team,
-            "avg_products_per_hour": pace["products_per_hour"],
+            "avg_products_per_hour": round(pace["per_hour"], 2),
             # The team's pace against the pace that finishes the batch exactly at shift end.
-            "efficiency_score": rate(pace["products_per_hour"], pace["needed_per_hour"]),
+            "efficiency_score": rate(pace["per_hour"], needed_per_hour(batch, counts.total)),
         },
     }
 
@@ -189,26 +201,29 @@ def batches_compare(batch_ids: list[int], now: datetime | None = None) -> dict:
             f"Партии не найдены: {', '.join(map(str, missing))}.", code="batch_not_found", context={"ids": missing}
         )
     counts, now = product_counts(batch_ids), now or utcnow()
-    comparison = []
+    comparison, rates, paces = [], [], []
     for batch_id in batch_ids:
-        batch, batch_counts_ = found[batch_id], counts.get(batch_id, ProductCounts())
-        pace = _pace(batch, batch_counts_, now)
+        batch, units = found[batch_id], counts.get(batch_id, ProductCounts())
+        pace = _pace(batch, units, now)
+        rates.append(100 * units.aggregated / units.total if units.total else 0.0)
+        paces.append(pace["per_hour"])
         comparison.append(
             {
                 "batch_id": batch_id,
                 "batch_number": batch.batch_number,
-                "total_products": batch_counts_.total,
-                "aggregated": batch_counts_.aggregated,
-                "rate": rate(batch_counts_.aggregated, batch_counts_.total),
-                "duration_hours": pace["shift_duration_hours"],
-                "products_per_hour": pace["products_per_hour"],
+                "total_products": units.total,
+                "aggregated": units.aggregated,
+                "rate": round(rates[-1], 2),
+                "duration_hours": round(pace["duration"], 2),
+                "products_per_hour": round(pace["per_hour"], 2),
             }
         )
+    # The mean of the batches' own figures (each batch counts once, whatever its size), from exact values.
     return {
         "comparison": comparison,
         "average": {
-            "aggregation_rate": round(sum(c["rate"] for c in comparison) / len(comparison), 2),
-            "products_per_hour": round(sum(c["products_per_hour"] for c in comparison) / len(comparison), 2),
+            "aggregation_rate": round(sum(rates) / len(rates), 2),
+            "products_per_hour": round(sum(paces) / len(paces), 2),
         },
     }
 
@@ -218,7 +233,7 @@ def _overlap_hours(start: datetime, end: datetime, window_start: datetime, windo
 
 
 def hourly(*, day: date, work_center_id: int | None = None) -> dict:
-    """Units aggregated in each hour of the plant's day against the pace the open batches need."""
+    """Units aggregated in each hour of the plant's day against the pace the batches open in that hour need."""
     if work_center_id is not None and db.session.get(WorkCenter, work_center_id) is None:
         raise NotFound(f"Рабочий центр {work_center_id} не найден.", code="work_center_not_found")
     day_start, day_end = plant_day_bounds(day)
@@ -230,20 +245,24 @@ def hourly(*, day: date, work_center_id: int | None = None) -> dict:
         scans.where(in_scope, Product.aggregated_at >= day_start, Product.aggregated_at < day_end)
     ):
         done[int((moment - day_start).total_seconds() // 3600)] += 1
-    open_batches = db.session.scalars(
+    # Batches that were open at some point of the day: closing one later does not rewrite its past pace.
+    batches = db.session.scalars(
         select(Batch).where(
-            in_scope, Batch.is_closed.is_(False), Batch.shift_start < day_end, Batch.shift_end > day_start
+            in_scope,
+            Batch.shift_start < day_end,
+            Batch.shift_end > day_start,
+            or_(Batch.closed_at.is_(None), Batch.closed_at > day_start),
         )
     ).all()
-    counts = product_counts([batch.id for batch in open_batches])
+    counts = product_counts([batch.id for batch in batches])
     needed = [0.0] * len(hour_starts)
-    for batch in open_batches:
-        duration = (batch.shift_end - batch.shift_start).total_seconds() / 3600
-        per_hour = counts.get(batch.id, ProductCounts()).total / duration if duration else 0.0
+    for batch in batches:
+        per_hour = needed_per_hour(batch, counts.get(batch.id, ProductCounts()).total)
         for index, start in enumerate(hour_starts):
-            needed[index] += per_hour * _overlap_hours(
-                batch.shift_start, batch.shift_end, start, start + timedelta(hours=1)
-            )
+            if batch.closed_at is None or batch.closed_at > start:
+                needed[index] += per_hour * _overlap_hours(
+                    batch.shift_start, batch.shift_end, start, start + timedelta(hours=1)
+                )
     return {
         "date": day.isoformat(),
         "work_center_id": work_center_id,

@@ -10,7 +10,7 @@ from mes_web.clock import utcnow
 from mes_web.extensions import db
 from mes_web.models import Batch, WorkCenter
 from mes_web.selectors.batches import BatchFilters, ProductCounts, batches_filtered, product_counts
-from mes_web.selectors.cached import plant_version
+from mes_web.selectors.cached import Version, plant_version
 
 BOARD_LIMIT = 500
 
@@ -52,11 +52,13 @@ class BoardCard:
         return "running" if self.counts.aggregated else "waiting"
 
 
-def board_fingerprint(filters: BoardFilters, *, context: str) -> str:
-    """Changes whenever a batch, a unit or a work center changes (every write appends to the event log),
-    and every minute, when a shift may have ended and its card turns «смена окончена»."""
+def board_version(filters: BoardFilters, *, context: str) -> Version:
+    """Changes with every committed write, and every minute, when a shift may have ended and its
+    card turns «смена окончена»."""
+    plant = plant_version()
     minute = utcnow().strftime("%Y%m%d%H%M")
-    return hashlib.sha1(f"{plant_version()}|{minute}|{filters}|{context}".encode()).hexdigest()[:20]
+    digest = hashlib.sha1(f"{plant.text}|{minute}|{filters}|{context}".encode()).hexdigest()[:20]
+    return Version(digest, plant.settled)
 
 
 def board_columns(filters: BoardFilters) -> list[tuple[WorkCenter, list[BoardCard]]]:

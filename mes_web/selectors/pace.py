@@ -1,19 +1,15 @@
 """The pace board: per work center, the current batch and this hour's target against what is done."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
-from mes_web.clock import plant_tz
+from mes_web.clock import plant_day
 from mes_web.errors import NotFound
 from mes_web.selectors.analytics import hourly, plant_day_bounds
 from mes_web.selectors.board import BoardCard, BoardFilters, board_columns, work_center_choices
 
 # Within this share of the pace the hour can still be caught up: amber, not red.
 NEAR_PACE = 0.8
-
-
-def _plant_day(moment: datetime) -> date:
-    return moment.astimezone(plant_tz()).date()
 
 
 @dataclass(frozen=True)
@@ -45,7 +41,7 @@ def _current_card(cards: list[BoardCard], now: datetime) -> BoardCard | None:
 
 
 def _pace_tile(work_center: tuple[int, str], cards: list[BoardCard], now: datetime) -> PaceTile:
-    day = _plant_day(now)
+    day = plant_day(now)
     into_day = (now - plant_day_bounds(day)[0]).total_seconds()
     hour = hourly(day=day, work_center_id=work_center[0])["hours"][int(into_day // 3600)]
     # The hour is under way: by now only its elapsed share of the target is due.

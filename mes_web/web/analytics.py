@@ -1,12 +1,12 @@
 """Analytics screens: the dashboard with its charts, the pace board for the floor, batches side by side."""
 
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import render_template, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from mes_web.clock import plant_tz, utcnow
+from mes_web.clock import plant_today, utcnow
 from mes_web.errors import DomainError, NotFound
 from mes_web.models import Role
 from mes_web.selectors.analytics import (
@@ -32,10 +32,6 @@ PACE_REFRESH_SECONDS = 10
 
 def _number(value: float) -> str:
     return format_decimal(value, format="#,##0.##")
-
-
-def _plant_day(moment: datetime) -> date:
-    return moment.astimezone(plant_tz()).date()
 
 
 def _work_center_chart(top_work_centers: list[dict]):
@@ -67,7 +63,7 @@ def analytics():
         cached_at=datetime.fromisoformat(figures["cached_at"]),
         work_center_chart=_work_center_chart(figures["top_work_centers"]),
         shift_chart=_shift_chart(figures["by_shift"]),
-        hourly_chart=_hourly_chart(hourly(day=_plant_day(utcnow()))["hours"]),
+        hourly_chart=_hourly_chart(hourly(day=plant_today())["hours"]),
     )
 
 

@@ -3,9 +3,9 @@
 from flask import g, make_response, render_template, request
 from flask_babel import get_locale
 
-from mes_web.extensions import cache
 from mes_web.models import Role
-from mes_web.selectors.board import BoardFilters, board_columns, board_fingerprint, shift_choices, work_center_choices
+from mes_web.selectors.board import BoardFilters, board_columns, board_version, shift_choices, work_center_choices
+from mes_web.selectors.cached import read_through
 from mes_web.services import fields as f
 from mes_web.web import web
 from mes_web.web.session import requires_role
@@ -46,21 +46,20 @@ def _render(template: str, filters: BoardFilters) -> str:
 @requires_role(Role.OPERATOR)
 def board():
     filters, fragment = _board_filters(), bool(request.headers.get("HX-Request"))
-    fingerprint = board_fingerprint(filters, context=f"{get_locale()}|{fragment}")
+    version = board_version(filters, context=f"{get_locale()}|{fragment}")
     # The page names who is signed in; the fragment does not, so every tablet shares its ETag and its render.
-    etag = fingerprint if fragment else f"{fingerprint}-{g.actor.user_id}"
-    if request.if_none_match.contains(etag):
+    etag = version.text if fragment else f"{version.text}-{g.actor.user_id}"
+    if version.settled and request.if_none_match.contains(etag):
         response = make_response("", 304)
     elif fragment:
-        key = f"board:fragment:{fingerprint}"
-        html = cache.get(key)
-        if html is None:
-            html = _render("board/_board.html", filters)
-            cache.set(key, html, timeout=REFRESH_SECONDS * 20)
+        html = read_through(
+            "board:fragment", version, REFRESH_SECONDS * 20, lambda: _render("board/_board.html", filters)
+        )
         response = make_response(html)
     else:
         response = make_response(_render("board/index.html", filters))
-    response.set_etag(etag)
+    if version.settled:
+        response.set_etag(etag)
     # Revalidate every time: the ETag makes an unchanged board a 304 with no body.
     response.headers["Cache-Control"] = "no-cache, private"
     response.vary.add("HX-Request")

@@ -58,7 +58,6 @@ def _freeze(monkeypatch, moment: str) -> None:
 
 
 def test_today_is_the_plant_day_across_midnight(client, operator, plant, monkeypatch):
-    one = plant[0]
     db.session.execute(
         text("UPDATE products SET aggregated_at = :t, is_aggregated = true WHERE unique_code = :c"),
         [
@@ -77,7 +76,6 @@ def test_today_is_the_plant_day_across_midnight(client, operator, plant, monkeyp
     _freeze(monkeypatch, "2024-01-31T00:30:00+03:00")  # 21:30 UTC on the 30th: already the 31st at the plant
     body = client.get("/api/v1/analytics/dashboard", headers=operator).get_json()
     assert body["today"]["products_aggregated"] == 1  # 00:10 on the 31st counts; 23:50 on the 30th does not
-    assert one["id"]
 
 
 @pytest.fixture
@@ -158,7 +156,7 @@ def test_compare_batches(client, operator, plant, monkeypatch):
             "products_per_hour": 0.0,
         },
     ]
-    assert body["average"] == {"aggregation_rate": 12.5, "products_per_hour": 0.09}
+    assert body["average"] == {"aggregation_rate": 12.5, "products_per_hour": 0.08}
 
 
 @pytest.mark.parametrize(
@@ -187,3 +185,46 @@ def test_hourly_pace(client, operator, ten_unit_batch):
     assert [hour["needed"] for hour in hours] == [0.0] * 8 + [0.83] * 12 + [0.0] * 4
     assert client.get("/api/v1/analytics/hourly?work_center_id=999999", headers=operator).status_code == 404
     assert client.get("/api/v1/analytics/hourly?day=2024-01-30", headers=operator).status_code == 422
+
+
+def test_a_closed_batch_has_no_estimated_completion(client, supervisor, operator, ten_unit_batch, monkeypatch):
+    client.post(f"/api/v1/batches/{ten_unit_batch['id']}/close", headers=supervisor)
+    _freeze(monkeypatch, "2024-02-05T10:00:00+03:00")
+    timeline = client.get(f"/api/v1/batches/{ten_unit_batch['id']}/statistics", headers=operator).get_json()["timeline"]
+    assert timeline["estimated_completion"] is None
+
+
+def test_a_finish_beyond_a_year_is_no_estimate(client, supervisor, operator, monkeypatch):
+    batch = create_batch(
+        client, supervisor, ДатаВремяНачалаСмены="2024-01-01T00:00:00", ДатаВремяОкончанияСмены="2099-12-31T00:00:00"
+    )
+    add_codes(client, supervisor, batch, [f"Y-{n}" for n in range(1000)])
+    _scan(client, operator, batch, ["Y-0"])
+    _freeze(monkeypatch, "2090-01-01T00:00:00+03:00")
+    response = client.get(f"/api/v1/batches/{batch['id']}/statistics", headers=operator)
+    assert response.status_code == 200
+    assert response.get_json()["timeline"]["estimated_completion"] is None
+
+
+def test_efficiency_is_computed_from_the_exact_pace(client, supervisor, operator, monkeypatch):
+    batch = create_batch(client, supervisor)  # 08:00-20:00
+    add_codes(client, supervisor, batch, ["E-1", "E-2", "E-3", "E-4"])
+    _scan(client, operator, batch, ["E-1"])
+    _freeze(monkeypatch, "2024-01-30T14:00:00+03:00")  # 1 unit in 6 h against 4 units in 12 h: half the pace
+    team = client.get(f"/api/v1/batches/{batch['id']}/statistics", headers=operator).get_json()["team_performance"]
+    assert team["efficiency_score"] == 50.0
+
+
+def test_closing_a_batch_does_not_rewrite_its_past_hourly_pace(
+    client, supervisor, operator, ten_unit_batch, monkeypatch
+):
+    wc = ten_unit_batch["work_center"]["id"]
+    url = f"/api/v1/analytics/hourly?work_center_id={wc}&date=2024-01-30"
+    before = client.get(url, headers=operator).get_json()["hours"]
+    db.session.execute(
+        text("UPDATE batches SET is_closed = true, closed_at = :t WHERE id = :id"),
+        {"t": datetime(2024, 1, 30, 9, 0, tzinfo=UTC), "id": ten_unit_batch["id"]},
+    )
+    after = client.get(url, headers=operator).get_json()["hours"]
+    assert [h["needed"] for h in after[:12]] == [h["needed"] for h in before[:12]]  # up to 12:00 plant time
+    assert after[13]["needed"] == 0.0

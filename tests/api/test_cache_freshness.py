@@ -57,11 +57,33 @@ def _scan_list(client, sup, op, batch):
     client.post(f"/api/v1/batches/{batch['id']}/aggregate", json={"unique_codes": ["C-2", "C-3"]}, headers=op)
 
 
+def _rename_work_center(client, sup, op, batch):
+    client.post("/api/v1/batches", json=shift_task(НомерПартии=702, РабочийЦентр="Новое имя"), headers=sup)
+
+
+def _move_to_another_work_center(client, sup, op, batch):
+    other = create_batch(client, sup, НомерПартии=703, ИдентификаторРЦ="OTHER", РабочийЦентр="Другая линия")
+    client.patch(f"/api/v1/batches/{batch['id']}", json={"work_center_id": other["work_center"]["id"]}, headers=sup)
+
+
 def _undo(client, sup, op, batch):
     client.post(f"/api/v1/batches/{batch['id']}/disaggregate", json={"unique_code": "C-1", "reason": "r"}, headers=sup)
 
 
-WRITES = [_create, _overwrite, _update, _close, _reopen, _add_one, _add_bulk, _scan, _scan_list, _undo]
+WRITES = [
+    _create,
+    _overwrite,
+    _update,
+    _close,
+    _reopen,
+    _add_one,
+    _add_bulk,
+    _scan,
+    _scan_list,
+    _undo,
+    _rename_work_center,
+    _move_to_another_work_center,
+]
 PREPARE = {_reopen: _close}  # what must be true before the write can change anything
 
 
@@ -73,6 +95,7 @@ def _figures(client, op, batch) -> dict:
     statistics = client.get(f"/api/v1/batches/{batch['id']}/statistics", headers=op).get_json()
     mine = next(item for item in listed["items"] if item["id"] == batch["id"])
     return {
+        "names": (mine["work_center"]["name"], detail["work_center"]["name"]),
         "dashboard": {key: value for key, value in dashboard.items() if key != "cached_at"},
         "list": (
             listed["total"],
@@ -114,6 +137,20 @@ def test_repeated_reads_are_served_from_the_cache(client, operator, batch, monke
 
 
 def test_a_rolled_back_write_leaves_the_cached_figures_alone(client, supervisor, operator, batch, monkeypatch):
+    from mes_web.services import batches as batches_service
+
     before = _figures(client, operator, batch)
-    client.post("/api/v1/batches", json=[shift_task(НомерПартии=800), shift_task(НомерПартии="x")], headers=supervisor)
+    real, calls = batches_service.event_record, []
+
+    def fail_after_writing(**kwargs):
+        calls.append(kwargs)
+        real(**kwargs)
+        if len(calls) == 2:
+            raise RuntimeError("power cut")
+
+    monkeypatch.setattr(batches_service, "event_record", fail_after_writing)
+    response = client.post(
+        "/api/v1/batches", json=[shift_task(НомерПартии=800), shift_task(НомерПартии=801)], headers=supervisor
+    )
+    assert response.status_code == 500 and len(calls) == 2
     assert _figures(client, operator, batch) == before

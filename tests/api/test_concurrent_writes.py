@@ -2,7 +2,7 @@
 
 import threading
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from mes_web.extensions import db
 from mes_web.models import Batch, Event, Product, Role, WorkCenter
@@ -73,3 +73,30 @@ def test_many_distinct_batch_keys_in_one_bulk_list(pg_committed):
     response = client.post("/api/v1/products", json=items, headers=headers)
     assert response.status_code == 200
     assert {skip["reason"] for skip in response.get_json()["skipped"]} == {"batch not found"}
+
+
+def test_a_write_committing_after_a_newer_one_is_not_hidden_by_the_cache(pg_committed):
+    """Event ids are taken at insert, not at commit: a slow close can commit an older id after a scan's newer one."""
+    client, headers = pg_committed.test_client(), _headers("race")
+    batch = create_batch(client, headers)
+    client.post("/api/v1/products", json={"unique_code": "R-1", "batch_id": batch["id"]}, headers=headers)
+    slow = db.engine.connect()
+    try:
+        with slow.begin():
+            slow.execute(
+                text("UPDATE batches SET is_closed = true, closed_at = now() WHERE id = :id"), {"id": batch["id"]}
+            )
+            slow.execute(
+                text(
+                    "INSERT INTO events (event_type, batch_id, payload, actor, occurred_at)"
+                    " VALUES ('batch_closed', :id, '{}', 'test', now())"
+                ),
+                {"id": batch["id"]},
+            )
+            client.post(f"/api/v1/batches/{batch['id']}/aggregate", json={"unique_code": "R-1"}, headers=headers)
+            during = client.get("/api/v1/analytics/dashboard", headers=headers).get_json()
+            assert during["summary"]["closed_batches"] == 0
+        after = client.get("/api/v1/analytics/dashboard", headers=headers).get_json()
+        assert after["summary"]["closed_batches"] == 1
+    finally:
+        slow.close()
