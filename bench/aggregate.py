@@ -30,10 +30,7 @@ or the database holds fewer aggregated codes than wrk counted 2xx scans.
 """
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import psycopg
@@ -43,7 +40,7 @@ from harness import (
     Server,
     WrkResult,
     batches_create,
-    database_drop,
+    benchmark_main,
     database_prepare,
     database_url,
     gunicorn,
@@ -193,18 +190,7 @@ def run(args, env: dict, log_dir: Path) -> int:
 
 
 def main() -> int:
-    args = parse_args()
-    instance = Path(tempfile.mkdtemp(prefix="mes-bench-"))
-    env = {key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS"}
-    env |= {"DATABASE_URL": DATABASE_URL, "MES_INSTANCE_PATH": str(instance)}
-    try:
-        return run(args, env, instance)
-    except BenchError as exc:
-        print(f"\nBROKEN: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        database_drop(BENCH_DB)
-        shutil.rmtree(instance, ignore_errors=True)
+    return benchmark_main(run, parse_args(), BENCH_DB)
 
 
 if __name__ == "__main__":

@@ -66,12 +66,10 @@ import io
 import math
 import os
 import random
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -87,7 +85,7 @@ from harness import (
     CpuMeter,
     Server,
     _machine_jiffies,
-    database_drop,
+    benchmark_main,
     database_prepare,
     database_url,
     database_vacuum,
@@ -713,18 +711,7 @@ def run(args, env: dict, log_dir: Path) -> int:
 
 def main() -> int:
     args = parse_args()
-    instance = Path(tempfile.mkdtemp(prefix="mes-bench-analytics-"))
-    env = {key: value for key, value in os.environ.items() if key not in ("GUNICORN_CMD_ARGS", "REDIS_URL")}
-    env |= {"DATABASE_URL": database_url(args.database), "MES_INSTANCE_PATH": str(instance)}
-    try:
-        return run(args, env, instance)
-    except BenchError as exc:
-        print(f"\nBROKEN: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if not args.keep_database:
-            database_drop(args.database)
-        shutil.rmtree(instance, ignore_errors=True)
+    return benchmark_main(run, args, args.database, keep_database=args.keep_database, hide_env=("REDIS_URL",))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,12 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -360,3 +363,24 @@ class CpuMeter:
         self.app_seconds, self.db_seconds, self.client_seconds = app / hz, db / hz, client / hz
         self.others_share = max(0.0, busy - app - db - client) / total if total else 0.0
         return False
+
+
+def benchmark_main(run, args, database: str, *, keep_database: bool = False, hide_env: tuple = ()) -> int:
+    """Run a benchmark with its own instance folder and database, and clean both up whatever happens.
+
+    run(args, env, instance) returns the exit status: 0 ran cleanly, 2 saw wrong answers; a
+    BenchError (a server did not start, seeding failed) is 1.
+    """
+    instance = Path(tempfile.mkdtemp(prefix=f"{database}-"))
+    hidden = {"GUNICORN_CMD_ARGS", *hide_env}
+    env = {key: value for key, value in os.environ.items() if key not in hidden}
+    env |= {"DATABASE_URL": database_url(database), "MES_INSTANCE_PATH": str(instance)}
+    try:
+        return run(args, env, instance)
+    except BenchError as exc:
+        print(f"\nBROKEN: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if not keep_database:
+            database_drop(database)
+        shutil.rmtree(instance, ignore_errors=True)

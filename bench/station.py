@@ -49,10 +49,8 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -69,7 +67,7 @@ from harness import (
     Server,
     WrkResult,
     batches_create,
-    database_drop,
+    benchmark_main,
     database_prepare,
     database_url,
     database_vacuum,
@@ -529,18 +527,7 @@ def run(args, env: dict, log_dir: Path) -> int:
 
 
 def main() -> int:
-    args = parse_args()
-    instance = Path(tempfile.mkdtemp(prefix="mes-bench-station-"))
-    env = {key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS"}
-    env |= {"DATABASE_URL": DATABASE_URL, "MES_INSTANCE_PATH": str(instance)}
-    try:
-        return run(args, env, instance)
-    except BenchError as exc:
-        print(f"\nBROKEN: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        database_drop(BENCH_DB)
-        shutil.rmtree(instance, ignore_errors=True)
+    return benchmark_main(run, parse_args(), BENCH_DB)
 
 
 if __name__ == "__main__":
