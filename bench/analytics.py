@@ -68,7 +68,6 @@ import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -78,22 +77,17 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 from harness import (
-    GUNICORN_CONFIG,
     ROOT,
-    VENV_BIN,
     BenchError,
     CpuMeter,
-    Server,
     _machine_jiffies,
     benchmark_main,
     database_prepare,
     database_url,
     database_vacuum,
-    free_port,
+    gunicorn,
     gunicorn_settings,
     http_request,
-    server_stop,
-    wait_ready,
 )
 
 sys.path.insert(0, str(ROOT))  # mes_web, imported in-process for the selector figures
@@ -115,9 +109,6 @@ TARGET_STATISTICS_MS = 50.0
 
 # The access-log line of every request: a marker, the path, the status and %(D)s, microseconds.
 ACCESS_LOG_FORMAT = "ACCESS %(U)s %(s)s %(D)s"
-
-
-# ---------------------------------------------------------------------------------------- the load
 
 
 BATCHES_SQL = """
@@ -362,9 +353,6 @@ def load(name: str, args, now: datetime, tz: str) -> dict:
     }
 
 
-# ---------------------------------------------------------------------------- in-process figures
-
-
 def others_share(seconds: float = 2.0) -> float:
     """The share of the machine's CPUs busy while the benchmark idles: what other people's work takes."""
     busy_before, total_before = _machine_jiffies()
@@ -505,27 +493,15 @@ def print_plans(explained: list) -> None:
             print(f"    {line}")
 
 
-# ------------------------------------------------------------------------------------ the server
-
-
 @contextmanager
 def gunicorn_logged(name: str, *, workers: int, env: dict, log_dir: Path):
     """mes_web under gunicorn as harness.gunicorn starts it, plus an access log whose lines carry %(D)s."""
-    port = free_port()
-    log_path, access_path = log_dir / f"{name}.log", log_dir / f"{name}-access.log"
-    command = [str(VENV_BIN / "gunicorn"), "--config", str(GUNICORN_CONFIG), *gunicorn_settings(workers)]
-    command += ["--access-logfile", str(access_path), "--access-logformat", ACCESS_LOG_FORMAT]
-    command += ["--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT), "--log-level", "warning", "wsgi:app"]
-    with open(log_path, "wb") as log:  # start_new_session: gunicorn leads its own process group
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = Server(name, port, process, log_path)
-    try:
-        wait_ready(server, HEALTH_PATH)
-        yield server, access_path, command
-    finally:
-        server_stop(server)
+    access_path = log_dir / f"{name}-access.log"
+    extra = ("--access-logfile", str(access_path), "--access-logformat", ACCESS_LOG_FORMAT)
+    with gunicorn(
+        name, "wsgi:app", workers=workers, env=env, health_path=HEALTH_PATH, log_dir=log_dir, extra=extra
+    ) as server:
+        yield server, access_path, [*gunicorn_settings(workers), *extra]
 
 
 def redis_client():
@@ -552,8 +528,8 @@ def cached_figures(args, env: dict, token: str, log_dir: Path, expected: dict) -
     redis_flush()
     try:
         with gunicorn_logged("analytics", workers=args.workers, env=env, log_dir=log_dir) as (server, access, command):
-            shown = " ".join(part if " " not in part else repr(part) for part in command[1:])
-            print(f"\ndashboard from cache: gunicorn {shown}", flush=True)
+            shown = " ".join(part if " " not in part else repr(part) for part in command)
+            print(f"\ndashboard from cache: gunicorn {shown} wsgi:app", flush=True)
             print(f"  REDIS_URL={REDIS_URL} (db 14 flushed at the start and the end)")
             began = time.perf_counter()
             status, fill = http_request("GET", server.base + DASHBOARD_PATH, token=token)
@@ -618,9 +594,6 @@ def cached_figures(args, env: dict, token: str, log_dir: Path, expected: dict) -
         if fill[key] != expected[key]:
             problems.append(f"the served dashboard's {key} differs from the in-process one")
     return {"server_ms": server_ms, "client_ms": client, "problems": problems, "others": cpu.others_share}
-
-
-# ----------------------------------------------------------------------------------------- report
 
 
 def print_targets(figures: dict, cached: dict) -> None:

@@ -134,10 +134,21 @@ def server_stop(server: Server) -> None:
 
 
 @contextmanager
-def gunicorn(name: str, app: str, *, workers: int, env: dict, health_path: str, log_dir: Path, chdir: Path = ROOT):
+def gunicorn(
+    name: str,
+    app: str,
+    *,
+    workers: int,
+    env: dict,
+    health_path: str,
+    log_dir: Path,
+    chdir: Path = ROOT,
+    extra: tuple[str, ...] = (),
+):
+    """The app under gunicorn on a free port, with the benchmarks' settings plus `extra` arguments."""
     port = free_port()
     log_path = log_dir / f"{name}.log"
-    command = [str(VENV_BIN / "gunicorn"), "--config", str(GUNICORN_CONFIG), *gunicorn_settings(workers)]
+    command = [str(VENV_BIN / "gunicorn"), "--config", str(GUNICORN_CONFIG), *gunicorn_settings(workers), *extra]
     command += ["--bind", f"127.0.0.1:{port}"]
     command += ["--chdir", str(chdir), "--log-level", "warning", app]
     with open(log_path, "wb") as log:  # start_new_session: gunicorn leads its own process group

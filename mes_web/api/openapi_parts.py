@@ -1,6 +1,7 @@
 """Building blocks of the OpenAPI document: shared schemas and the helpers that shape responses."""
 
 from mes_web.services.fields import INT32_MAX
+from mes_web.services.shift_tasks import EDITABLE_FIELDS, TASK_FIELDS
 
 STRING = {"type": "string"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -39,59 +40,42 @@ BATCH_ID = {
     "schema": {"type": "integer", "minimum": 0, "maximum": INT32_MAX},
 }
 
+TEXT = {"type": "string", "maxLength": 255}
+REQUIRED_TEXT = {"type": "string", "minLength": 1, "maxLength": 255}
+# One schema per batch field, under its English name; the 1C (Russian) keys come from the same
+# field table the services read, so the document and the rules cannot name different keys.
+FIELD_SCHEMAS = {
+    "is_closed": {"type": "boolean"},
+    "task_description": {"type": "string", "maxLength": 2000},
+    "work_center_name": REQUIRED_TEXT,
+    "shift": TEXT,
+    "team": TEXT,
+    "batch_number": BATCH_NUMBER,
+    "batch_date": {"type": "string", "format": "date"},
+    "nomenclature": REQUIRED_TEXT,
+    "ekn_code": TEXT,
+    "work_center_identifier": {"type": "string", "minLength": 1, "maxLength": 100},
+    "shift_start": {"type": "string", "format": "date-time", "description": "Without an offset: PLANT_TIMEZONE"},
+    "shift_end": {"type": "string", "format": "date-time"},
+    "work_center_id": {"type": "integer", "minimum": 1, "maximum": INT32_MAX},
+}
+
 SHIFT_TASK = {
     "type": "object",
     "description": (
-        "A shift task as 1C sends it. Each key may also be given by its English name (is_closed,"
-        " task_description, work_center_name, shift, team, batch_number, batch_date, nomenclature, ekn_code,"
-        " work_center_identifier, shift_start, shift_end); unknown keys are ignored."
+        "A shift task as 1C sends it. Each key may also be given by its English name ("
+        + ", ".join(field.name for field in TASK_FIELDS)
+        + "); unknown keys are ignored."
     ),
-    "required": [
-        "РабочийЦентр",
-        "НомерПартии",
-        "ДатаПартии",
-        "Номенклатура",
-        "ИдентификаторРЦ",
-        "ДатаВремяНачалаСмены",
-        "ДатаВремяОкончанияСмены",
-    ],
-    "properties": {
-        "СтатусЗакрытия": {"type": "boolean"},
-        "ПредставлениеЗаданияНаСмену": {"type": "string", "maxLength": 2000},
-        "РабочийЦентр": {"type": "string", "minLength": 1, "maxLength": 255},
-        "Смена": {"type": "string", "maxLength": 255},
-        "Бригада": {"type": "string", "maxLength": 255},
-        "НомерПартии": BATCH_NUMBER,
-        "ДатаПартии": {"type": "string", "format": "date"},
-        "Номенклатура": {"type": "string", "minLength": 1, "maxLength": 255},
-        "КодЕКН": {"type": "string", "maxLength": 255},
-        "ИдентификаторРЦ": {"type": "string", "minLength": 1, "maxLength": 100},
-        "ДатаВремяНачалаСмены": {
-            "type": "string",
-            "format": "date-time",
-            "description": "Without an offset: PLANT_TIMEZONE",
-        },
-        "ДатаВремяОкончанияСмены": {"type": "string", "format": "date-time"},
-    },
+    "required": [field.russian for field in TASK_FIELDS if field.required],
+    "properties": {field.russian: FIELD_SCHEMAS[field.name] for field in TASK_FIELDS},
 }
 
 BATCH_CHANGES = {
     "type": "object",
     "minProperties": 1,
     "additionalProperties": False,
-    "properties": {
-        "is_closed": {"type": "boolean"},
-        "task_description": {"type": "string", "maxLength": 2000},
-        "work_center_id": {"type": "integer", "minimum": 1, "maximum": INT32_MAX},
-        "shift": {"type": "string", "maxLength": 255},
-        "team": {"type": "string", "maxLength": 255},
-        "batch_number": BATCH_NUMBER,
-        "batch_date": {"type": "string", "format": "date"},
-        "nomenclature": {"type": "string", "minLength": 1, "maxLength": 255},
-        "ekn_code": {"type": "string", "maxLength": 255},
-        "shift_start": {"type": "string", "format": "date-time"},
-        "shift_end": {"type": "string", "format": "date-time"},
-    },
+    "properties": {name: FIELD_SCHEMAS[name] for name in EDITABLE_FIELDS},
 }
 
 SCHEMAS = {

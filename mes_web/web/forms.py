@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 
 class LoginForm(FlaskForm):
@@ -35,8 +35,3 @@ class BatchEditForm(FlaskForm):
         for name, message in (fields or {}).items():
             field = self._fields.get(name)
             (field.errors if field is not None else self.form_errors).append(message)
-
-
-class DisaggregateForm(FlaskForm):
-    unique_code = StringField(validators=[DataRequired()])
-    reason = StringField(_l("Причина"), validators=[DataRequired(), Length(max=500)])

@@ -19,12 +19,16 @@ def test_health_checks_the_database(client):
     assert response.get_json() == {"status": "ok", "checks": {"database": {"status": "ok"}}}
 
 
-def test_health_reports_a_configured_service_that_does_not_answer(app, client):
-    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+def _health_with_redis(app, client, url: str):
+    app.config["REDIS_URL"] = url
     try:
-        response = client.get("/api/v1/health")
+        return client.get("/api/v1/health")
     finally:
         app.config["REDIS_URL"] = None
+
+
+def test_health_reports_a_configured_service_that_does_not_answer(app, client):
+    response = _health_with_redis(app, client, "redis://127.0.0.1:1/0")
     assert response.status_code == 503
     body = response.get_json()
     assert body["status"] == "degraded"
@@ -32,11 +36,8 @@ def test_health_reports_a_configured_service_that_does_not_answer(app, client):
 
 
 def test_health_checks_the_real_redis(app, client):
-    app.config["REDIS_URL"] = "redis://127.0.0.1:6379/15"
-    try:
-        response = client.get("/api/v1/health")
-    finally:
-        app.config["REDIS_URL"] = None
+    response = _health_with_redis(app, client, "redis://127.0.0.1:6379/15")
+    assert response.status_code == 200
     assert response.get_json()["checks"]["redis"] == {"status": "ok"}
 
 
