@@ -9,7 +9,7 @@ PORT ?= 5000
 CHROMIUM := /usr/bin/chromium
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard mes_web/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test lint format bench clean translations
+.PHONY: run test lint format bench clean translations pdf-libraries
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,15 +36,20 @@ translations: $(VENV)/.app-installed
 $(CHROMIUM):
 	apt-get install -y -q chromium >/dev/null || { echo "install Debian's chromium package for the browser tests"; exit 1; }
 
+# WeasyPrint subsets the PDF reports' fonts with HarfBuzz; without it, it warns (and pytest turns warnings into errors).
+pdf-libraries:
+	@ldconfig -p | grep -q libharfbuzz-subset || apt-get install -y -q libharfbuzz-subset0 >/dev/null \
+		|| { echo "install libharfbuzz-subset0 for the PDF reports"; exit 1; }
+
 ## Serve the demo on SQLite, no Redis/MinIO/PostgreSQL needed; prints a login and an API token.
-run: $(VENV)/.app-installed $(CATALOGS)
+run: $(VENV)/.app-installed $(CATALOGS) pdf-libraries
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "mes_web at http://$(HOST):$(PORT)  (API: http://$(HOST):$(PORT)/api/v1/openapi.json)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## Lint, then every test (PostgreSQL and Redis must be running; see README).
-test: $(VENV)/.dev-installed $(CATALOGS) $(CHROMIUM)
+test: $(VENV)/.dev-installed $(CATALOGS) $(CHROMIUM) pdf-libraries
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

@@ -62,10 +62,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     from mes_web.api import api
     from mes_web.cli import register_commands
+    from mes_web.jobs import queues
     from mes_web.web import web
 
     csrf.exempt(api)  # the API authenticates with bearer tokens, never cookies
     app.register_blueprint(api)
     app.register_blueprint(web)
     register_commands(app)
+    queues.init_app(app)
     return app

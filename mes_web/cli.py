@@ -1,25 +1,14 @@
-"""Flask commands: users, tokens, demo data."""
+"""Flask commands: users, tokens, demo data, the worker, the scheduler, storage."""
 
 import click
 from flask import Flask
 
 from mes_web.errors import DomainError
+from mes_web.jobs.schedule import PERIODIC
 from mes_web.models import Role
 from mes_web.services.access import token_create, user_create
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
-
-
-def _refresh_dashboard() -> str:
-    from mes_web.selectors.analytics import dashboard
-    from mes_web.selectors.cached import dashboard_refresh
-
-    figures = dashboard_refresh(dashboard)
-    return f"Сводка пересчитана: {figures['summary']['total_batches']} партий, {figures['cached_at']}."
-
-
-# The issue on background work adds the scheduler and the other jobs; each is runnable by hand here.
-PERIODIC = {"refresh-dashboard": _refresh_dashboard}
 
 
 def _fail_cleanly(action):
@@ -66,7 +55,35 @@ def register_commands(app: Flask) -> None:
     @click.argument("name", type=click.Choice(sorted(PERIODIC)))
     def run_periodic_command(name: str):
         """Run one periodic job by hand (the scheduler runs them on their own)."""
-        click.echo(PERIODIC[name]())
+        from mes_web.jobs.schedule import periodic_run
+
+        click.echo(periodic_run(name))
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    def worker_command(burst: bool):
+        """Run background jobs from the Redis queue."""
+        from mes_web.jobs.queues import worker_run
+
+        worker_run(burst=burst)
+
+    @app.cli.command("scheduler")
+    def scheduler_command():
+        """Queue the periodic jobs on their schedule (run one scheduler per installation)."""
+        from mes_web.jobs.schedule import scheduler_run
+
+        scheduler_run()
+
+    storage_group = click.Group("storage", help="Object storage for reports, exports and imports.")
+
+    @storage_group.command("init")
+    def storage_init_command():
+        """Create the buckets if they are missing."""
+        from mes_web.integrations.storage import BUCKETS, storage
+
+        storage().buckets_ensure()
+        click.echo("Хранилище готово: " + ", ".join(BUCKETS) + ".")
 
     app.cli.add_command(user)
     app.cli.add_command(token)
+    app.cli.add_command(storage_group)

@@ -42,6 +42,17 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         "MINIO_ACCESS_KEY": env.get("MINIO_ACCESS_KEY") or None,
         "MINIO_SECRET_KEY": env.get("MINIO_SECRET_KEY") or None,
         "MINIO_SECURE": _flag(env.get("MINIO_SECURE")),
+        # Pre-signed links are signed for the host the browser reaches (compose: localhost:9000, not minio:9000).
+        "MINIO_PUBLIC_ENDPOINT": env.get("MINIO_PUBLIC_ENDPOINT") or None,
+        "MINIO_REGION": env.get("MINIO_REGION") or "us-east-1",
+        # Without MinIO, files live here and the app serves them through signed, expiring links.
+        "FILES_FOLDER": env.get("FILES_FOLDER") or str(Path(instance_path) / "files"),
+        "FILES_RETENTION_DAYS": int(env.get("FILES_RETENTION_DAYS", "30")),
+        "DOWNLOAD_LINK_DAYS": 7,
+        "IMPORT_MAX_MB": int(env.get("IMPORT_MAX_MB", "10")),
+        # A running job proves it is alive this often; three missed beats and it is reported failed.
+        "JOB_HEARTBEAT_SECONDS": float(env.get("JOB_HEARTBEAT_SECONDS", "10")),
+        "JOB_TIMEOUT_SECONDS": int(env.get("JOB_TIMEOUT_SECONDS", "1800")),
         "PLANT_TIMEZONE": timezone_name,
         # 100,000 codes from 1C in one request is about 8 MB of JSON.
         # Behind TLS in production; the embedded default serves plain http on 127.0.0.1.

@@ -14,6 +14,7 @@ from mes_web import create_app
 from mes_web.extensions import cache, db
 from mes_web.models import Role
 from mes_web.services.access import token_create
+from tests.s3_server import s3_server_fixture  # noqa: F401
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # Our own Redis database number: the tests flush only this one.
@@ -38,13 +39,17 @@ def _migrate_fresh(app) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_app(tmp_path_factory):
+def pg_app(tmp_path_factory, s3_server):
     # The production shape: PostgreSQL with the cache in Redis, so a stale cache fails the API tests.
     app = make_app(
         TEST_DATABASE_URL,
         tmp_path_factory.mktemp("pg-instance"),
         CACHE_TYPE="RedisCache",
         CACHE_REDIS_URL=TEST_REDIS_URL,
+        REDIS_URL=TEST_REDIS_URL,  # jobs go to RQ; the tests work the queue with a burst worker
+        MINIO_ENDPOINT=s3_server.endpoint,
+        MINIO_ACCESS_KEY=s3_server.access_key,
+        MINIO_SECRET_KEY=s3_server.secret_key,
     )
     try:
         _migrate_fresh(app)

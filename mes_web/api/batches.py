@@ -78,7 +78,7 @@ def batches_aggregate(batch_id: int):
     body = json_body()
     if isinstance(body, dict) and "unique_codes" in body:
         result = products_aggregate(batch_id=batch_id, unique_codes=body["unique_codes"], actor=g.actor)
-        return jsonify(total=result.total, aggregated=result.aggregated, failed=result.failed, errors=result.errors)
+        return jsonify(result.to_json())
     if not isinstance(body, dict) or "unique_code" not in body:
         raise Invalid(
             'Нужен {"unique_code": "..."} или {"unique_codes": [...]}.',

@@ -18,6 +18,7 @@ from mes_web.api.openapi_parts import (
     json_response,
     ref,
 )
+from mes_web.api.openapi_tasks import TASK_PATHS
 from mes_web.services.aggregation import MAX_CODES_PER_REQUEST
 from mes_web.services.fields import INT32_MAX
 
@@ -217,7 +218,7 @@ DOCUMENT = {
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearer": []}],
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
-    "paths": PATHS | ANALYTICS_PATHS,
+    "paths": PATHS | TASK_PATHS | ANALYTICS_PATHS,
 }
 
 

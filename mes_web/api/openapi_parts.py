@@ -23,6 +23,7 @@ def errors(*statuses: int) -> dict:
         403: "The token's role may not do this",
         404: "No such batch or code",
         409: "Conflicts with the current state",
+        413: "The file is larger than the configured limit",
         422: "Invalid input; `fields` names each bad value",
         503: "A backing service does not answer",
     }

@@ -3,7 +3,7 @@
 from flask import request
 
 from mes_web.errors import DomainError, refuse_if_invalid
-from mes_web.selectors.batches import BatchFilters
+from mes_web.selectors.batches import FILTER_PARSERS, BatchFilters
 from mes_web.services import fields as f
 
 
@@ -14,19 +14,7 @@ def _query_flag(value: str) -> bool:
     return f.flag(value)
 
 
-_FILTER_PARSERS = {
-    "is_closed": _query_flag,
-    "batch_number": f.whole_number,
-    "batch_date": f.calendar_date,
-    "date_from": f.calendar_date,
-    "date_to": f.calendar_date,
-    "work_center_id": f.whole_number,
-    "work_center_identifier": f.required_text,
-    "shift": f.required_text,
-    "team": f.required_text,
-    "nomenclature": f.required_text,
-    "ekn_code": f.required_text,
-}
+_FILTER_PARSERS = FILTER_PARSERS | {"is_closed": _query_flag}
 
 
 def json_body():

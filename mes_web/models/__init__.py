@@ -1,5 +1,6 @@
 from mes_web.models.access import ApiToken, Role, User
 from mes_web.models.audit import Event
+from mes_web.models.jobs import Job, JobStatus
 from mes_web.models.production import Batch, Product, WorkCenter
 from mes_web.models.webhooks import WebhookDelivery, WebhookSubscription
 
@@ -7,6 +8,8 @@ __all__ = [
     "ApiToken",
     "Batch",
     "Event",
+    "Job",
+    "JobStatus",
     "Product",
     "Role",
     "User",

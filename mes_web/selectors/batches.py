@@ -1,13 +1,15 @@
 """Reads of batches, shaped for the list, the detail page and the board."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, case, func, select
 
-from mes_web.errors import BatchNotFound
+from mes_web.errors import BatchNotFound, Invalid, refuse_if_invalid
 from mes_web.extensions import db
 from mes_web.models import Batch, Product, WorkCenter
+from mes_web.services import fields as f
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,39 @@ class BatchFilters:
     team: str | None = None
     nomenclature: str | None = None
     ekn_code: str | None = None
+
+
+FILTER_PARSERS = {
+    "is_closed": f.flag,
+    "batch_number": f.whole_number,
+    "batch_date": f.calendar_date,
+    "date_from": f.calendar_date,
+    "date_to": f.calendar_date,
+    "work_center_id": f.whole_number,
+    "work_center_identifier": f.required_text,
+    "shift": f.required_text,
+    "team": f.required_text,
+    "nomenclature": f.required_text,
+    "ekn_code": f.required_text,
+}
+
+
+def batch_filters_read(values, *, key: str = "filters") -> BatchFilters:
+    """The list filters from a JSON object; an unknown or bad filter is refused by name, never ignored."""
+    if values is None:
+        return BatchFilters()
+    if not isinstance(values, Mapping):
+        raise Invalid(f"{key} должен быть JSON-объектом.", fields={key: "нужен JSON-объект"})
+    errors = {f"{key}.{name}": "неизвестный фильтр" for name in values if name not in FILTER_PARSERS}
+    parsed = {}
+    for name, parse in FILTER_PARSERS.items():
+        if values.get(name) is not None:
+            try:
+                parsed[name] = parse(values[name])
+            except f.FieldError as exc:
+                errors[f"{key}.{name}"] = str(exc)
+    refuse_if_invalid(errors, subject="Фильтр")
+    return BatchFilters(**parsed)
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,14 @@ from mes_web.clock import isoformat, utcnow
 from mes_web.errors import BatchClosed, BatchNotFound, DomainError, Invalid, InvalidState, NotFound, refuse_if_invalid
 from mes_web.extensions import db
 from mes_web.models import Batch, Product
+from mes_web.models.chunks import chunked
 from mes_web.models.types import UTCDateTime
 from mes_web.services import fields as f
 from mes_web.services.events import events_record
 from mes_web.services.transaction import Actor, transactional
 
 MAX_CODES_PER_REQUEST = 1000
+CODES_PER_CHUNK = 5_000
 
 # The scan path on PostgreSQL: aggregate and log in one statement, one round trip to the database.
 _SCAN_AND_LOG = (
@@ -49,6 +51,9 @@ class AggregationResult:
     def failed(self) -> int:
         return len(self.errors)
 
+    def to_json(self) -> dict:
+        return {"total": self.total, "aggregated": self.aggregated, "failed": self.failed, "errors": self.errors}
+
 
 def _open_batch_exists(batch_id: int):
     return exists().where(Batch.id == batch_id, Batch.is_closed.is_(False))
@@ -81,7 +86,7 @@ def _scan_connection():
     return db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
-def _check_batch_open(batch_id: int, *, lock: bool = False) -> None:
+def check_batch_open(batch_id: int, *, lock: bool = False) -> None:
     """Refuse an unknown or closed batch; `lock` holds off a concurrent close until this transaction ends."""
     query = select(Batch.is_closed).where(Batch.id == batch_id)
     is_closed = db.session.scalar(query.with_for_update(read=True, key_share=True) if lock else query)
@@ -93,7 +98,7 @@ def _check_batch_open(batch_id: int, *, lock: bool = False) -> None:
 
 def _refusal(batch_id: int, code: str) -> DomainError:
     """Explain why a single scan did not aggregate."""
-    _check_batch_open(batch_id)
+    check_batch_open(batch_id)
     product = db.session.execute(
         select(Product.batch_id, Product.aggregated_at).where(Product.unique_code == code)
     ).first()
@@ -146,14 +151,12 @@ def product_aggregate(*, batch_id: int, unique_code, actor: Actor):
     return row
 
 
-def _read_codes(unique_codes) -> list[str]:
+def codes_read(unique_codes, *, limit: int = MAX_CODES_PER_REQUEST) -> list[str]:
+    """The codes of a list form as identification codes; any bad one refuses the list, naming it."""
     if not isinstance(unique_codes, list) or not unique_codes:
         raise Invalid("unique_codes должен быть непустым списком.", fields={"unique_codes": "нужен непустой список"})
-    if len(unique_codes) > MAX_CODES_PER_REQUEST:
-        raise Invalid(
-            f"Не больше {MAX_CODES_PER_REQUEST} кодов за запрос.",
-            fields={"unique_codes": f"не больше {MAX_CODES_PER_REQUEST} кодов"},
-        )
+    if len(unique_codes) > limit:
+        raise Invalid(f"Не больше {limit} кодов за запрос.", fields={"unique_codes": f"не больше {limit} кодов"})
     codes, errors = [], {}
     for index, value in enumerate(unique_codes):
         try:
@@ -164,19 +167,18 @@ def _read_codes(unique_codes) -> list[str]:
     return codes
 
 
-@transactional
-def products_aggregate(*, batch_id: int, unique_codes, actor: Actor) -> AggregationResult:
-    """Aggregate a list of codes; each one succeeds or gets its own reason."""
-    codes = _read_codes(unique_codes)
-    _check_batch_open(batch_id, lock=True)
+def _aggregate_codes(batch_id: int, codes: list[str], actor: Actor) -> AggregationResult:
+    check_batch_open(batch_id, lock=True)
     rows = db.session.execute(_aggregate_where(batch_id, list(set(codes)))).all()
     _record(batch_id, rows, actor)
     fresh = {row.unique_code for row in rows}
-    known = dict(
-        db.session.execute(
-            select(Product.unique_code, Product.batch_id).where(Product.unique_code.in_(set(codes) - fresh))
-        ).all()
-    )
+    known = {}
+    for chunk in chunked(set(codes) - fresh, 5_000):
+        known.update(
+            db.session.execute(
+                select(Product.unique_code, Product.batch_id).where(Product.unique_code.in_(chunk))
+            ).all()
+        )
     result, counted = AggregationResult(total=len(codes)), set()
     for code in codes:
         if code in fresh and code not in counted:
@@ -196,11 +198,37 @@ def products_aggregate(*, batch_id: int, unique_codes, actor: Actor) -> Aggregat
 
 
 @transactional
+def products_aggregate(*, batch_id: int, unique_codes, actor: Actor) -> AggregationResult:
+    """Aggregate a list of codes; each one succeeds or gets its own reason."""
+    return _aggregate_codes(batch_id, codes_read(unique_codes), actor)
+
+
+_aggregate_chunk = transactional(_aggregate_codes)
+
+
+def products_aggregate_all(*, batch_id: int, unique_codes: list[str], actor: Actor, progress=None) -> AggregationResult:
+    """Aggregate a long list in chunks, each its own transaction; codes after a close say «batch closed»."""
+    result = AggregationResult(total=len(unique_codes))
+    for start in range(0, len(unique_codes), CODES_PER_CHUNK):
+        chunk = unique_codes[start : start + CODES_PER_CHUNK]
+        try:
+            part = _aggregate_chunk(batch_id, chunk, actor)
+        except BatchClosed:
+            result.errors.extend({"code": code, "reason": "batch closed"} for code in unique_codes[start:])
+            break
+        result.aggregated += part.aggregated
+        result.errors.extend(part.errors)
+        if progress:
+            progress(min(start + CODES_PER_CHUNK, len(unique_codes)), len(unique_codes))
+    return result
+
+
+@transactional
 def product_disaggregate(*, batch_id: int, unique_code, reason, actor: Actor):
     """Undo a scan: the unit is no longer aggregated, and the event log says who did it and why."""
     code = f.field_value(f.unique_code, unique_code, "unique_code")
     why = f.field_value(lambda v: f.text(v, max_length=500, required=True), reason, "reason")
-    _check_batch_open(batch_id)
+    check_batch_open(batch_id)
     previous = db.session.scalar(
         select(Product.aggregated_at).where(
             Product.unique_code == code, Product.batch_id == batch_id, Product.is_aggregated.is_(True)

@@ -1,13 +1,18 @@
 """Create, overwrite, change, close and reopen batches."""
 
-from sqlalchemy import select, tuple_
+from collections.abc import Iterator
+from datetime import date
+from itertools import repeat
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import lazyload
 
 from mes_web.clock import isoformat, utcnow
 from mes_web.errors import BatchNotFound, Conflict, Invalid, InvalidState
 from mes_web.extensions import db
 from mes_web.models import Batch, WorkCenter
 from mes_web.models.chunks import chunked
-from mes_web.services.events import event_record
+from mes_web.services.events import event_record, events_record
 from mes_web.services.shift_tasks import KEEP, WORK_CENTER_KEYS, batch_changes_read, shift_tasks_read
 from mes_web.services.transaction import Actor, retried_once_on_conflict, transactional
 
@@ -39,17 +44,31 @@ def _work_centers_for(tasks: list[dict]) -> dict[str, WorkCenter]:
     return by_identifier
 
 
-def _existing_batches(tasks: list[dict]) -> dict[tuple, Batch]:
-    keys = {(task["batch_number"], task["batch_date"]) for task in tasks}
+def _existing_batches(keys: set[tuple]) -> dict[tuple, Batch]:
     found = {}
     for chunk in chunked(keys, 1_000):
         query = select(Batch).where(tuple_(Batch.batch_number, Batch.batch_date).in_(chunk)).with_for_update(of=Batch)
+        # The tasks' work centers are in the session already (_work_centers_for): no join needed.
+        query = query.options(lazyload(Batch.work_center))
         found.update(((batch.batch_number, batch.batch_date), batch) for batch in db.session.scalars(query))
     return found
 
 
-def _apply(batch: Batch, values: dict, actor: Actor) -> None:
-    """Set fields, keep closed_at consistent, and log what changed."""
+def _ids_reserved(count: int) -> Iterator[int | None]:
+    """Ids for new batches from the sequence in one query, so the flush inserts them without RETURNING.
+
+    On PostgreSQL an INSERT of thousands of rows with RETURNING spends seconds in the driver; elsewhere
+    (SQLite) the flush assigns the ids as usual.
+    """
+    if not count or db.session.get_bind().dialect.name != "postgresql":
+        return repeat(None)
+    sequence = func.pg_get_serial_sequence(Batch.__tablename__, "id")
+    query = select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+    return iter(db.session.scalars(query).all())
+
+
+def _changes_set(batch: Batch, values: dict) -> list[tuple[str, dict]]:
+    """Set fields, keep closed_at consistent, and return the events that describe the change."""
     changes = {}
     for name, new in values.items():
         old = getattr(batch, name)
@@ -61,35 +80,66 @@ def _apply(batch: Batch, values: dict, actor: Actor) -> None:
     closing = changes.pop("is_closed", None)
     if closing:
         batch.closed_at = utcnow() if batch.is_closed else None
-    db.session.flush()
-    if changes:
-        event_record(event_type="batch_updated", actor=actor, batch_id=batch.id, payload={"changes": changes})
+    events = [("batch_updated", {"changes": changes})] if changes else []
     if closing:
         kind = "batch_closed" if batch.is_closed else "batch_reopened"
-        event_record(event_type=kind, actor=actor, batch_id=batch.id, payload={"closed_at": isoformat(batch.closed_at)})
+        events.append((kind, {"closed_at": isoformat(batch.closed_at)}))
+    return events
 
 
-def _batch_create(values: dict, work_center: WorkCenter, actor: Actor) -> Batch:
-    closed = values["is_closed"] is True
-    batch = Batch(work_center=work_center, **values | {"is_closed": closed}, closed_at=utcnow() if closed else None)
-    db.session.add(batch)
+def _apply(batch: Batch, values: dict, actor: Actor) -> None:
+    """Set fields, keep closed_at consistent, and log what changed."""
+    events = _changes_set(batch, values)
     db.session.flush()
-    identity = {"batch_number": batch.batch_number, "batch_date": batch.batch_date.isoformat()}
-    event_record(event_type="batch_created", actor=actor, batch_id=batch.id, payload=identity)
+    for kind, payload in events:
+        event_record(event_type=kind, actor=actor, batch_id=batch.id, payload=payload)
+
+
+def _batch_new(values: dict, work_center: WorkCenter, batch_id: int | None) -> tuple[Batch, list[tuple[str, dict]]]:
+    closed = values["is_closed"] is True
+    batch = Batch(
+        id=batch_id,
+        work_center=work_center,
+        work_center_id=work_center.id,  # set now: a later row of the same payload compares against it
+        **values | {"is_closed": closed},
+        closed_at=utcnow() if closed else None,
+    )
+    db.session.add(batch)
+    events = [("batch_created", {"batch_number": batch.batch_number, "batch_date": batch.batch_date.isoformat()})]
     if closed:
-        event_record(
-            event_type="batch_closed", actor=actor, batch_id=batch.id, payload={"closed_at": isoformat(batch.closed_at)}
-        )
-    return batch
+        events.append(("batch_closed", {"closed_at": isoformat(batch.closed_at)}))
+    return batch, events
 
 
-@retried_once_on_conflict
-@transactional
-def batches_upsert(*, payload, actor: Actor) -> list[tuple[Batch, bool]]:
-    """Create or overwrite batches from 1C shift tasks, all or nothing; True marks a new batch."""
-    tasks = shift_tasks_read(payload)
+def _events_log(pending: dict[Batch, list[tuple[str, dict]]], actor: Actor, *, bulk: bool) -> None:
+    """Log each batch's events in order: one statement each, or in rounds (round n: every n-th event)."""
+    if not bulk:
+        for batch, events in pending.items():
+            for kind, payload in events:
+                event_record(event_type=kind, actor=actor, batch_id=batch.id, payload=payload)
+        return
+    for n in range(max((len(events) for events in pending.values()), default=0)):
+        by_kind: dict[str, list] = {}
+        for batch, events in pending.items():
+            if n < len(events):
+                kind, payload = events[n]
+                by_kind.setdefault(kind, []).append((batch.id, payload))
+        for kind, rows in by_kind.items():
+            events_record(event_type=kind, actor=actor, rows=rows)
+
+
+def tasks_upsert(tasks: list[dict], actor: Actor, *, bulk_events: bool = False) -> list[tuple[Batch, bool]]:
+    """Create or overwrite batches from tasks already read, inside the caller's transaction.
+
+    bulk_events logs the events in a few statements rather than one each (for thousands of tasks).
+    """
+    if not tasks:
+        return []
+    keys = {(task["batch_number"], task["batch_date"]) for task in tasks}
     work_centers = _work_centers_for(tasks)
-    by_key = _existing_batches(tasks)
+    by_key = _existing_batches(keys)
+    new_ids = _ids_reserved(len(keys) - len(by_key))
+    pending: dict[Batch, list[tuple[str, dict]]] = {}
     results = []
     for task in tasks:
         wc = work_centers[task["work_center_identifier"]]
@@ -97,13 +147,35 @@ def batches_upsert(*, payload, actor: Actor) -> list[tuple[Batch, bool]]:
         key = (task["batch_number"], task["batch_date"])
         batch = by_key.get(key)
         if batch is None:
-            by_key[key] = _batch_create(values, wc, actor)
-            results.append((by_key[key], True))
+            batch, events = _batch_new(values, wc, next(new_ids))
+            by_key[key] = batch
+            results.append((batch, True))
         else:
             kept = {name: value for name, value in values.items() if value is not KEEP}
-            _apply(batch, kept | {"work_center_id": wc.id}, actor)
+            events = _changes_set(batch, kept | {"work_center_id": wc.id})
             results.append((batch, False))
+        pending.setdefault(batch, []).extend(events)
+    db.session.flush()
+    _events_log(pending, actor, bulk=bulk_events)
     return results
+
+
+def batch_keys_existing(keys: list[tuple[int, date]]) -> set[tuple[int, date]]:
+    """Which (batch_number, batch_date) pairs are batches already; reads only."""
+    found = set()
+    for chunk in chunked(keys, 1_000):
+        query = select(Batch.batch_number, Batch.batch_date).where(
+            tuple_(Batch.batch_number, Batch.batch_date).in_(chunk)
+        )
+        found.update(tuple(row) for row in db.session.execute(query))
+    return found
+
+
+@retried_once_on_conflict
+@transactional
+def batches_upsert(*, payload, actor: Actor) -> list[tuple[Batch, bool]]:
+    """Create or overwrite batches from 1C shift tasks, all or nothing; True marks a new batch."""
+    return tasks_upsert(shift_tasks_read(payload), actor)
 
 
 def _batch(batch_id: int, *, lock: bool = False) -> Batch:
@@ -157,3 +229,17 @@ def batch_close(*, batch_id: int, actor: Actor) -> Batch:
 def batch_reopen(*, batch_id: int, actor: Actor) -> Batch:
     """Reopen a closed batch."""
     return _set_closed(batch_id, False, actor)
+
+
+@transactional
+def batches_close_overdue(*, actor: Actor) -> list[Batch]:
+    """Close the open batches whose shift has ended, each as a normal close (closed_at, the batch_closed event)."""
+    overdue = db.session.scalars(
+        select(Batch)
+        .where(Batch.is_closed.is_(False), Batch.shift_end < utcnow())
+        .order_by(Batch.id)
+        .with_for_update(of=Batch)
+    ).all()
+    for batch in overdue:
+        _apply(batch, {"is_closed": True}, actor)
+    return list(overdue)

@@ -128,6 +128,13 @@ def unique_code(value) -> str:
         raise FieldError(str(exc)) from None
 
 
+def choice(value, options) -> str:
+    """One of a few named options, spelled exactly."""
+    if not isinstance(value, str) or value not in options:
+        raise FieldError("должно быть одним из: " + ", ".join(options))
+    return value
+
+
 def field_value(parse, value, key: str):
     """Parse one named input value, or refuse it with a 422 that names the field."""
     try:

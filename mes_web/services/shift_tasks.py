@@ -40,28 +40,25 @@ EDITABLE_FIELDS = {fld.name: fld for fld in TASK_FIELDS if fld.name not in WORK_
 }
 
 
-def _read_task(item, prefix: str, errors: dict[str, str]) -> dict:
-    """A task's values under their English names; problems go to `errors` under the key as sent."""
-    if not isinstance(item, Mapping):
-        errors[prefix.rstrip(".")] = "задание должно быть JSON-объектом"
-        return {}
-    values = {}
+def shift_task_read(item: Mapping) -> tuple[dict, dict[str, str]]:
+    """Read one task: its values under their English names, and its problems under the keys as sent."""
+    values, errors = {}, {}
     for fld in TASK_FIELDS:
         key = fld.russian if fld.russian in item else fld.name
         raw = item.get(key)
         if raw is None:
             if fld.required:
-                errors[prefix + fld.russian] = "обязательное поле"
+                errors[fld.russian] = "обязательное поле"
             else:
                 values[fld.name] = fld.default
             continue
         try:
             values[fld.name] = fld.parse(raw)
         except f.FieldError as exc:
-            errors[prefix + key] = str(exc)
+            errors[key] = str(exc)
     if "shift_start" in values and "shift_end" in values and values["shift_end"] <= values["shift_start"]:
-        errors[prefix + "ДатаВремяОкончанияСмены"] = "окончание смены должно быть позже начала"
-    return values
+        errors["ДатаВремяОкончанияСмены"] = "окончание смены должно быть позже начала"
+    return values, errors
 
 
 def shift_tasks_read(payload) -> list[dict]:
@@ -70,7 +67,14 @@ def shift_tasks_read(payload) -> list[dict]:
     if not items:
         raise Invalid("Список заданий пуст.", fields={"[]": "нужно хотя бы одно задание"})
     errors: dict[str, str] = {}
-    tasks = [_read_task(item, f"[{index}].", errors) for index, item in enumerate(items)]
+    tasks = []
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            errors[f"[{index}]"] = "задание должно быть JSON-объектом"
+            continue
+        task, problems = shift_task_read(item)
+        tasks.append(task)
+        errors.update((f"[{index}].{key}", message) for key, message in problems.items())
     refuse_if_invalid(errors, subject="Задание", after=" Ничего не записано.")
     return tasks
 

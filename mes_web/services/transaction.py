@@ -1,5 +1,6 @@
 """The transaction boundary of every public service, and who is acting."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
@@ -27,6 +28,19 @@ CONCURRENT_CHANGE = "concurrent_change"
 SYSTEM = Actor(label="system", role=Role.ADMIN)
 
 
+def after_commit(action: Callable[[], None]) -> None:
+    """Run `action` once the current transaction has committed; forget it if the transaction rolls back.
+
+    Jobs are enqueued this way, so a worker never looks for a row that was rolled back.
+    """
+    db.session.info.setdefault("after_commit", []).append(action)
+
+
+def _run_after_commit() -> None:
+    for action in db.session.info.pop("after_commit", []):
+        action()
+
+
 def transactional(service):
     """Commit when the service returns, roll back when it raises."""
 
@@ -36,14 +50,17 @@ def transactional(service):
             result = service(*args, **kwargs)
             db.session.commit()
         except IntegrityError as exc:
+            db.session.info.pop("after_commit", None)
             db.session.rollback()
             raise Conflict(
                 "Данные изменились одновременно с другим запросом; повторите запрос.",
                 code=CONCURRENT_CHANGE,
             ) from exc
         except BaseException:
+            db.session.info.pop("after_commit", None)
             db.session.rollback()
             raise
+        _run_after_commit()
         return result
 
     return run_in_transaction

@@ -8,6 +8,7 @@ from mes_web.errors import DomainError
 from mes_web.models import Role
 from mes_web.selectors.batches import batch_counts, batch_get, product_page
 from mes_web.selectors.board import work_center_choices
+from mes_web.selectors.jobs import jobs_recent
 from mes_web.services.batches import batch_close, batch_reopen, batch_update
 from mes_web.web import web
 from mes_web.web.forms import BatchEditForm
@@ -36,6 +37,7 @@ def batch_page(batch_id: int):
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         matching=total,
+        jobs=jobs_recent(batch_id=batch_id, limit=5),
     )
     return response, 200, {"Vary": "HX-Request"}
 

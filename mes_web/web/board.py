@@ -13,9 +13,8 @@ from mes_web.web.session import requires_role
 REFRESH_SECONDS = 3
 
 
-def _board_filters() -> BoardFilters:
+def board_filters(args) -> BoardFilters:
     """The filter form's values; a value that does not parse is simply not applied."""
-    args = request.args
 
     def parsed(name, parse):
         try:
@@ -45,7 +44,7 @@ def _render(template: str, filters: BoardFilters) -> str:
 @web.get("/")
 @requires_role(Role.OPERATOR)
 def board():
-    filters, fragment = _board_filters(), bool(request.headers.get("HX-Request"))
+    filters, fragment = board_filters(request.args), bool(request.headers.get("HX-Request"))
     version = board_version(filters, context=f"{get_locale()}|{fragment}")
     # The page names who is signed in; the fragment does not, so every tablet shares its ETag and its render.
     etag = version.text if fragment else f"{version.text}-{g.actor.user_id}"

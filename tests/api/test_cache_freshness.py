@@ -1,8 +1,13 @@
 """With Redis as the cache: read, write, read again, and see the new figure on every write path."""
 
+import io
+
 import pytest
+from flask import current_app
+from rq import SimpleWorker
 
 from mes_web.extensions import cache
+from mes_web.jobs.schedule import periodic_run
 from tests.factories import add_codes, create_batch, shift_task
 
 
@@ -70,6 +75,29 @@ def _undo(client, sup, op, batch):
     client.post(f"/api/v1/batches/{batch['id']}/disaggregate", json={"unique_code": "C-1", "reason": "r"}, headers=sup)
 
 
+def _work_the_queue():
+    queue = current_app.extensions["mes_web.job_queue"]
+    SimpleWorker([queue.queue], connection=queue.connection).work(burst=True)
+
+
+def _scan_async(client, sup, op, batch):
+    client.post(f"/api/v1/batches/{batch['id']}/aggregate-async", json={"unique_codes": ["C-2", "C-3"]}, headers=op)
+    _work_the_queue()
+
+
+def _import_file(client, sup, op, batch):
+    rows = "НомерПартии;ДатаПартии;РабочийЦентр;ИдентификаторРЦ;Номенклатура;Смена;"
+    rows += "ДатаВремяНачалаСмены;ДатаВремяОкончанияСмены\n"
+    rows += "700;2024-01-30;Линия розлива №1;A;Молоко 3,2% 1 л;9;2024-01-30T08:00:00+03:00;2024-01-30T20:00:00+03:00\n"
+    upload = {"file": (io.BytesIO(rows.encode("utf-8-sig")), "tasks.csv")}
+    client.post("/api/v1/batches/import", data=upload, headers=sup, content_type="multipart/form-data")
+    _work_the_queue()
+
+
+def _auto_close(client, sup, op, batch):
+    periodic_run("close-overdue-batches")  # the batch's shift ended in 2024
+
+
 WRITES = [
     _create,
     _overwrite,
@@ -83,6 +111,9 @@ WRITES = [
     _undo,
     _rename_work_center,
     _move_to_another_work_center,
+    _scan_async,
+    _import_file,
+    _auto_close,
 ]
 PREPARE = {_reopen: _close}  # what must be true before the write can change anything
 

@@ -13,18 +13,22 @@ def test_work_centers_count_open_and_total_batches(client, supervisor, operator)
     assert body["total"] == 2
 
 
-def test_health_checks_the_database(client):
+def test_health_checks_every_configured_service(app, client):
     response = client.get("/api/v1/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "checks": {"database": {"status": "ok"}}}
+    checks = response.get_json()["checks"]
+    # The PostgreSQL app is the full stack (Redis and S3 as well); the SQLite one is the embedded default.
+    expected = {"database", "redis", "object_storage"} if app.config["REDIS_URL"] else {"database"}
+    assert set(checks) == expected and all(check == {"status": "ok"} for check in checks.values())
 
 
 def _health_with_redis(app, client, url: str):
+    configured = app.config["REDIS_URL"]
     app.config["REDIS_URL"] = url
     try:
         return client.get("/api/v1/health")
     finally:
-        app.config["REDIS_URL"] = None
+        app.config["REDIS_URL"] = configured
 
 
 def test_health_reports_a_configured_service_that_does_not_answer(app, client):

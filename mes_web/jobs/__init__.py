@@ -1,0 +1,1 @@
+"""RQ entry points (thin), the queue, and the periodic schedule."""

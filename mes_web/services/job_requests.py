@@ -1,0 +1,99 @@
+"""Ask for background work: check the request at once, then record the job and queue it."""
+
+import shutil
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import BinaryIO
+
+from flask import current_app
+
+from mes_web.clock import utcnow
+from mes_web.errors import DomainError, Invalid
+from mes_web.integrations.storage import storage
+from mes_web.integrations.tables import table_check
+from mes_web.models import Job
+from mes_web.selectors.batches import batch_filters_read, batch_get
+from mes_web.selectors.jobs import job_get
+from mes_web.services import fields as f
+from mes_web.services.aggregation import check_batch_open, codes_read
+from mes_web.services.exports import EXPORT_FORMATS
+from mes_web.services.jobs import job_add
+from mes_web.services.reports import REPORT_FORMATS
+from mes_web.services.transaction import Actor, transactional
+
+MAX_CODES_PER_JOB = 100_000
+
+
+class FileTooLarge(DomainError):
+    status = 413
+    code = "file_too_large"
+
+
+def _format(value, formats) -> str:
+    return f.field_value(lambda v: f.choice(v, formats), value, "format")
+
+
+def _batch_label(batch_id: int) -> str:
+    batch = batch_get(batch_id)
+    return f"№ {batch.batch_number} от {batch.batch_date:%d.%m.%Y}"
+
+
+@transactional
+def aggregation_request(*, batch_id: int, unique_codes, actor: Actor) -> Job:
+    """Aggregate up to 100,000 codes in the background, with the rules of the list form."""
+    codes = codes_read(unique_codes, limit=MAX_CODES_PER_JOB)
+    check_batch_open(batch_id)
+    params = {"batch_label": _batch_label(batch_id), "unique_codes": codes}
+    return job_add(kind="aggregate", params=params, actor=actor, batch_id=batch_id)
+
+
+@transactional
+def report_request(*, batch_id: int, file_format, actor: Actor) -> Job:
+    """Make a batch's PDF or Excel report in the background."""
+    chosen = _format(file_format, REPORT_FORMATS)
+    params = {"format": chosen, "batch_label": _batch_label(batch_id)}
+    return job_add(kind="report", params=params, actor=actor, batch_id=batch_id)
+
+
+@transactional
+def export_request(*, file_format, filters, actor: Actor) -> Job:
+    """Export the batches the list filters select, in the background."""
+    chosen = _format(file_format, EXPORT_FORMATS)
+    batch_filters_read(filters)
+    return job_add(kind="export", params={"format": chosen, "filters": filters or {}}, actor=actor)
+
+
+def _file_name(file_name) -> str:
+    name = Path(str(file_name or "").replace("\\", "/")).name
+    if not name:
+        raise Invalid("Выберите файл для загрузки.", fields={"file": "файл не выбран"})
+    return name
+
+
+@transactional
+def import_request(*, stream: BinaryIO | None, file_name, dry_run: bool, actor: Actor) -> Job:
+    """Check an uploaded shift-task file at once, keep it in `imports`, and import it in the background."""
+    if stream is None:
+        raise Invalid("Нужен файл в поле file (multipart/form-data).", fields={"file": "файл не передан"})
+    name, limit_mb = _file_name(file_name), current_app.config["IMPORT_MAX_MB"]
+    with TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        with path.open("wb") as copy:
+            shutil.copyfileobj(stream, copy, 1 << 20)
+        if path.stat().st_size > limit_mb * 1024 * 1024:
+            raise FileTooLarge(
+                f"Файл больше {limit_mb} МБ; разделите его на несколько.", fields={"file": "слишком большой"}
+            )
+        table_check(path, name)
+        stored = storage().upload("imports", f"{utcnow():%Y/%m/%d}/{utcnow():%H%M%S%f}/{name}", path)
+    params = {"object_name": stored.name, "file_name": name, "dry_run": dry_run}
+    return job_add(kind="import", params=params, actor=actor)
+
+
+@transactional
+def import_confirm(*, job_id: str, actor: Actor) -> Job:
+    """Import for real the file a dry run previewed."""
+    preview = job_get(job_id)
+    if preview.kind != "import" or not preview.params.get("dry_run"):
+        raise Invalid("Подтвердить можно только предварительную проверку файла.", code="not_a_preview")
+    return job_add(kind="import", params=preview.params | {"dry_run": False}, actor=actor)

@@ -1,0 +1,46 @@
+"""Jobs run through a real RQ worker on the real Redis (SimpleWorker in burst mode, inside the test)."""
+
+import time
+
+import pytest
+from flask import current_app
+from rq import SimpleWorker
+
+
+@pytest.fixture
+def app(pg):
+    """These tests run on PostgreSQL, whose app queues jobs in the real Redis."""
+    return pg
+
+
+@pytest.fixture
+def job_queue(app):
+    queue = current_app.extensions["mes_web.job_queue"]
+    queue.queue.empty()
+    yield queue
+    queue.queue.empty()
+
+
+@pytest.fixture
+def run_jobs(job_queue):
+    """Work the queue until it is empty, in this process and transaction, like a worker would."""
+
+    def run() -> None:
+        SimpleWorker([job_queue.queue], connection=job_queue.connection).work(burst=True)
+
+    return run
+
+
+def task(client, headers, task_id: str) -> dict:
+    response = client.get(f"/api/v1/tasks/{task_id}", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def finished(client, headers, task_id: str, seconds: float = 60) -> dict:
+    """Poll a task as a client would until it ends."""
+    deadline = time.monotonic() + seconds
+    while (body := task(client, headers, task_id))["status"] not in ("SUCCESS", "FAILURE"):
+        assert time.monotonic() < deadline, body
+        time.sleep(0.1)
+    return body
