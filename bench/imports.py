@@ -72,8 +72,8 @@ def timed(call) -> tuple[float, object]:
 def timed_import(path: Path, app, expected: dict) -> tuple[list[float], list[str]]:
     """Seconds of table_check, table_rows, the dry run and the import; and what came out wrong."""
     from mes_web.extensions import db
-    from mes_web.integrations.tables import table_check, table_rows
     from mes_web.services.imports import batches_import
+    from mes_web.services.shift_task_files import table_check, table_rows
     from mes_web.services.transaction import SYSTEM
 
     with app.app_context():

@@ -8,7 +8,6 @@ from tempfile import TemporaryDirectory
 
 from mes_web.errors import InvalidState
 from mes_web.integrations.storage import storage
-from mes_web.integrations.tables import table_rows
 from mes_web.models import Job
 from mes_web.selectors.batches import batch_filters_read
 from mes_web.services.aggregation import products_aggregate_all
@@ -17,6 +16,7 @@ from mes_web.services.files import file_store
 from mes_web.services.imports import batches_import
 from mes_web.services.jobs import job_actor
 from mes_web.services.reports import report_write
+from mes_web.services.shift_task_files import table_rows
 
 Progress = Callable[[int, int], None]
 

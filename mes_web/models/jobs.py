@@ -1,5 +1,6 @@
 """Background jobs as the screens and the API see them; RQ only carries them."""
 
+import re
 from datetime import datetime
 from enum import StrEnum
 
@@ -20,6 +21,14 @@ class JobStatus(StrEnum):
 
 
 RUNNING = (JobStatus.STARTED, JobStatus.PROGRESS)
+_JOB_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_job_id(value: str) -> bool:
+    """Job ids are uuid4 hex; anything else names no job (and never reaches the database)."""
+    return bool(_JOB_ID.fullmatch(value))
+
+
 FINISHED = (JobStatus.SUCCESS, JobStatus.FAILURE)
 
 

@@ -10,11 +10,12 @@ from mes_web.errors import NotFound
 from mes_web.extensions import db
 from mes_web.integrations.storage import storage
 from mes_web.models import Job, JobStatus
+from mes_web.models.jobs import is_job_id
 
 
 def job_get(job_id: str) -> Job:
     """A job, or a 404 naming it."""
-    job = db.session.get(Job, job_id) if len(job_id) <= 32 else None
+    job = db.session.get(Job, job_id) if is_job_id(job_id) else None
     if job is None:
         raise NotFound(f"Задание {job_id} не найдено.", code="task_not_found")
     return job

@@ -8,17 +8,16 @@ from typing import BinaryIO
 from flask import current_app
 
 from mes_web.clock import utcnow
-from mes_web.errors import DomainError, Invalid
+from mes_web.errors import DomainError, Invalid, InvalidState
 from mes_web.integrations.storage import storage
-from mes_web.integrations.tables import table_check
-from mes_web.models import Job
+from mes_web.models import Job, JobStatus
 from mes_web.selectors.batches import batch_filters_read, batch_get
-from mes_web.selectors.jobs import job_get
 from mes_web.services import fields as f
 from mes_web.services.aggregation import check_batch_open, codes_read
 from mes_web.services.exports import EXPORT_FORMATS
-from mes_web.services.jobs import job_add
+from mes_web.services.jobs import job_add, job_for_update
 from mes_web.services.reports import REPORT_FORMATS
+from mes_web.services.shift_task_files import table_check
 from mes_web.services.transaction import Actor, transactional
 
 MAX_CODES_PER_JOB = 100_000
@@ -92,8 +91,15 @@ def import_request(*, stream: BinaryIO | None, file_name, dry_run: bool, actor: 
 
 @transactional
 def import_confirm(*, job_id: str, actor: Actor) -> Job:
-    """Import for real the file a dry run previewed."""
-    preview = job_get(job_id)
-    if preview.kind != "import" or not preview.params.get("dry_run"):
-        raise Invalid("Подтвердить можно только предварительную проверку файла.", code="not_a_preview")
-    return job_add(kind="import", params=preview.params | {"dry_run": False}, actor=actor)
+    """Import for real the file a finished dry run previewed; a preview is imported once."""
+    preview = job_for_update(job_id)
+    if preview.kind != "import" or not preview.params.get("dry_run") or preview.status != JobStatus.SUCCESS:
+        raise InvalidState("Подтвердить можно только законченную проверку файла.", code="not_a_preview")
+    if preview.result.get("confirmed_task_id"):
+        raise InvalidState(
+            "Этот файл уже загружен по этой проверке; чтобы загрузить снова, проверьте файл ещё раз.",
+            code="preview_already_imported",
+        )
+    job = job_add(kind="import", params=preview.params | {"dry_run": False}, actor=actor)
+    preview.result = preview.result | {"confirmed_task_id": job.id}
+    return job

@@ -11,7 +11,7 @@ from mes_web.clock import utcnow
 from mes_web.errors import DomainError, Forbidden, InvalidState, NotFound
 from mes_web.extensions import db
 from mes_web.models import Job, JobStatus, Role
-from mes_web.models.jobs import RUNNING
+from mes_web.models.jobs import RUNNING, is_job_id
 from mes_web.services.events import event_record
 from mes_web.services.transaction import SYSTEM, Actor, after_commit, transactional
 
@@ -66,8 +66,9 @@ def periodic_job_record(*, name: str) -> Job:
     return job_add(kind="periodic", params={"name": name}, actor=SYSTEM, queued=False)
 
 
-def _job(job_id: str, *, lock: bool = False) -> Job:
-    job = db.session.get(Job, job_id, with_for_update=lock) if len(job_id) <= 32 else None
+def job_for_update(job_id: str) -> Job:
+    """The job, locked until the caller's transaction ends, or a 404 naming it."""
+    job = db.session.get(Job, job_id, with_for_update=True) if is_job_id(job_id) else None
     if job is None:
         raise NotFound(f"Задание {job_id} не найдено.", code="task_not_found")
     return job
@@ -87,7 +88,7 @@ def job_start(*, job_id: str, attempt: int) -> Job | None:
 @transactional
 def job_succeed(*, job_id: str, result: dict, event: tuple[str, int | None, dict] | None = None) -> Job:
     """Record a job's result, and the event it is worth telling others about, in one transaction."""
-    job = _job(job_id, lock=True)
+    job = job_for_update(job_id)
     job.status = JobStatus.SUCCESS
     job.result = result
     job.error = None
@@ -103,7 +104,7 @@ def job_succeed(*, job_id: str, result: dict, event: tuple[str, int | None, dict
 @transactional
 def job_fail(*, job_id: str, error: str) -> Job:
     """Record why a job did not finish."""
-    job = _job(job_id, lock=True)
+    job = job_for_update(job_id)
     job.status = JobStatus.FAILURE
     job.error = error
     job.finished_at = utcnow()
@@ -136,6 +137,8 @@ def jobs_fail_stalled(*, job_id: str | None = None) -> int:
     silent_since = utcnow() - timedelta(seconds=3 * current_app.config["JOB_HEARTBEAT_SECONDS"])
     query = update(Job).where(Job.status.in_(RUNNING), Job.heartbeat_at < silent_since)
     if job_id is not None:
+        if not is_job_id(job_id):
+            return 0
         query = query.where(Job.id == job_id)
     stalled = query.values(status=JobStatus.FAILURE, error=STALLED, finished_at=utcnow())
     return db.session.execute(stalled.execution_options(synchronize_session="fetch")).rowcount
@@ -144,7 +147,7 @@ def jobs_fail_stalled(*, job_id: str | None = None) -> int:
 @transactional
 def job_retry(*, job_id: str, actor: Actor) -> Job:
     """Run a failed job again under the same id; people may retry their own jobs, supervisors anyone's."""
-    job = _job(job_id, lock=True)
+    job = job_for_update(job_id)
     if job.actor != actor.label and not actor.role.allows(Role.SUPERVISOR):
         raise Forbidden("Повторить чужое задание может только мастер.")
     if job.status != JobStatus.FAILURE:

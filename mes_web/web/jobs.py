@@ -5,6 +5,7 @@ from datetime import date
 
 from flask import g, render_template, request
 
+from mes_web.errors import DomainError
 from mes_web.models import Job, Role
 from mes_web.selectors.jobs import job_file_link, job_get, jobs_recent
 from mes_web.services.job_requests import export_request, import_confirm, import_request, report_request
@@ -35,8 +36,10 @@ def job_card(job_id: str):
     jobs_fail_stalled(job_id=job_id)
     job = job_get(job_id)
     if request.headers.get("HX-Request"):
-        return _card(job)
-    return render_template("jobs/show.html", job=job, link=job_file_link(job))
+        html, status = _card(job)
+    else:
+        html, status = render_template("jobs/show.html", job=job, link=job_file_link(job)), 200
+    return html, status, {"Vary": "HX-Request"}
 
 
 @web.post("/jobs/<job_id>/retry")
@@ -76,14 +79,20 @@ def imports_page():
 @web.post("/imports")
 @requires_role(Role.SUPERVISOR)
 def import_action():
+    """Check an uploaded file; a refusal goes to the form's message line, replacing the last one."""
     upload = request.files.get("file")
-    job = import_request(
-        stream=upload.stream if upload and upload.filename else None,
-        file_name=upload.filename if upload else None,
-        dry_run=True,
-        actor=g.actor,
-    )
-    return _card(job, 202)
+    try:
+        job = import_request(
+            stream=upload.stream if upload and upload.filename else None,
+            file_name=upload.filename if upload else None,
+            dry_run=True,
+            actor=g.actor,
+        )
+    except DomainError as exc:
+        message = render_template("errors/_message.html", status=exc.status, message=exc.detail)
+        return message, exc.status, {"HX-Retarget": "#import-message", "HX-Reswap": "innerHTML"}
+    html, status = _card(job, 202)
+    return html + '<div id="import-message" hx-swap-oob="true"></div>', status
 
 
 @web.post("/imports/<job_id>/confirm")

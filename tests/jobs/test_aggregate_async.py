@@ -96,3 +96,10 @@ def test_bad_requests_are_refused_at_once_and_queue_nothing(client, supervisor, 
 def test_an_unknown_task_is_a_404(client, operator):
     response = client.get("/api/v1/tasks/0123456789abcdef0123456789abcdef", headers=operator)
     assert response.status_code == 404 and response.get_json()["error"] == "task_not_found"
+
+
+def test_a_task_id_that_is_not_one_is_a_404_not_a_database_error(client, operator):
+    for task_id in ("abc", "x" * 40, "0123456789ABCDEF0123456789abcdef", "%00" * 16):
+        response = client.get(f"/api/v1/tasks/{task_id}", headers=operator)
+        assert response.status_code == 404, task_id
+    assert client.post("/api/v1/tasks/%00/retry", headers=operator).status_code == 404

@@ -189,3 +189,19 @@ def test_a_failed_job_says_why_and_can_be_retried(client, supervisor, run_jobs):
     assert result["total_rows"] == 7 and task(client, supervisor, task_id)["attempt"] == 2
     again = client.post(f"/api/v1/tasks/{task_id}/retry", headers=supervisor)
     assert again.status_code == 409 and again.get_json()["error"] == "task_not_failed"
+
+
+def test_a_preview_is_imported_once(client, supervisor, run_jobs):
+    from mes_web.errors import InvalidState
+    from mes_web.services.job_requests import import_confirm
+    from mes_web.services.transaction import SYSTEM
+
+    preview_id = _upload(client, supervisor, SAMPLES / "shift_tasks_1c.csv", "?dry_run=true").get_json()["task_id"]
+    with pytest.raises(InvalidState):  # not checked yet
+        import_confirm(job_id=preview_id, actor=SYSTEM)
+    run_jobs()
+    real = import_confirm(job_id=preview_id, actor=SYSTEM)
+    with pytest.raises(InvalidState, match="уже загружен"):
+        import_confirm(job_id=preview_id, actor=SYSTEM)
+    assert _done(client, supervisor, real.id, run_jobs)["created"] == 5
+    assert task(client, supervisor, preview_id)["result"]["confirmed_task_id"] == real.id

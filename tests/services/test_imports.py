@@ -9,9 +9,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from mes_web.extensions import db
-from mes_web.integrations.tables import table_rows
 from mes_web.models import Batch, Event, WorkCenter
 from mes_web.services.imports import batches_import
+from mes_web.services.shift_task_files import table_rows
 from mes_web.services.transaction import SYSTEM
 
 SAMPLES = Path(__file__).parent.parent / "samples"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from mes_web.integrations.tables import UnreadableTable, table_check, table_rows
+from mes_web.services.shift_task_files import UnreadableTable, table_check, table_rows
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 HEADER = ";".join(
