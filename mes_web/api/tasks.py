@@ -1,6 +1,7 @@
 """Background jobs: ask for one (202), then follow it at /tasks/{task_id}."""
 
 from flask import g, jsonify, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from mes_web.api import api
 from mes_web.api.auth import requires
@@ -8,10 +9,16 @@ from mes_web.api.params import json_body, query_shape_errors
 from mes_web.clock import isoformat
 from mes_web.errors import Invalid, refuse_if_invalid
 from mes_web.models import Job, Role
-from mes_web.selectors.jobs import job_get, job_result
+from mes_web.selectors.jobs import job_result
 from mes_web.services import fields as f
-from mes_web.services.job_requests import aggregation_request, export_request, import_request, report_request
-from mes_web.services.jobs import job_retry, jobs_fail_stalled
+from mes_web.services.job_requests import (
+    aggregation_request,
+    export_request,
+    import_request,
+    report_request,
+    upload_too_large,
+)
+from mes_web.services.jobs import job_read, job_retry
 
 ACCEPTED = {
     "aggregate": "Агрегация поставлена в очередь.",
@@ -50,8 +57,7 @@ def _object_body() -> dict:
 @api.get("/tasks/<task_id>")
 @requires(Role.OPERATOR)
 def tasks_show(task_id: str):
-    jobs_fail_stalled(job_id=task_id)
-    return jsonify(task_json(job_get(task_id)))
+    return jsonify(task_json(job_read(task_id)))
 
 
 @api.post("/tasks/<task_id>/retry")
@@ -92,7 +98,10 @@ def batches_import_file():
         except f.FieldError as exc:
             errors["dry_run"] = str(exc)
     refuse_if_invalid(errors, subject="Параметр")
-    upload = request.files.get("file")
+    try:
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:
+        raise upload_too_large() from None
     return _accepted(
         import_request(
             stream=upload.stream if upload else None,

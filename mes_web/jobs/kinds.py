@@ -1,18 +1,14 @@
 """What each kind of job does: load what the row names, call the services, return the outcome."""
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from tempfile import TemporaryDirectory
 
-from mes_web.errors import InvalidState
-from mes_web.integrations.storage import storage
 from mes_web.models import Job
 from mes_web.selectors.batches import batch_filters_read
 from mes_web.services.aggregation import products_aggregate_all
-from mes_web.services.exports import EXPORT_FORMATS, batches_export_write
-from mes_web.services.files import file_store
+from mes_web.services.exports import batches_export_write
+from mes_web.services.files import file_copy, file_made
 from mes_web.services.imports import batches_import
 from mes_web.services.jobs import job_actor
 from mes_web.services.reports import report_write
@@ -28,51 +24,36 @@ class Outcome:
 
 
 def aggregate(job: Job, progress: Progress) -> Outcome:
-    result = products_aggregate_all(
-        batch_id=job.batch_id, unique_codes=job.params["unique_codes"], actor=job_actor(job), progress=progress
-    )
+    codes = job.inputs["unique_codes"]
+    result = products_aggregate_all(batch_id=job.batch_id, unique_codes=codes, actor=job_actor(job), progress=progress)
     return Outcome(result.to_json())
 
 
 def report(job: Job, progress: Progress) -> Outcome:
-    with TemporaryDirectory() as folder:
-        target = Path(folder) / "report"
+    def write(target: Path) -> tuple[str, str]:
         made = report_write(batch_id=job.batch_id, file_format=job.params["format"], target=target, progress=progress)
-        stored = file_store(
-            bucket="reports", job_id=job.id, file_name=made.file_name, source=target, content_type=made.content_type
-        )
-    event = {
-        "task_id": job.id,
-        "format": job.params["format"],
-        "file_name": made.file_name,
-        "file_size": stored["file_size"],
-    }
-    return Outcome(stored, event=("report_generated", job.batch_id, event))
+        return made.file_name, made.content_type
+
+    stored = file_made(bucket="reports", folder=job.id, write=write)
+    told = {"task_id": job.id, "format": job.params["format"]} | {k: stored[k] for k in ("file_name", "file_size")}
+    return Outcome(stored, event=("report_generated", job.batch_id, told))
 
 
 def export(job: Job, progress: Progress) -> Outcome:
-    file_format = job.params["format"]
-    with TemporaryDirectory() as folder:
-        target = Path(folder) / "export"
-        total = batches_export_write(
-            filters=batch_filters_read(job.params["filters"]), file_format=file_format, target=target, progress=progress
-        )
-        file_name, content_type = EXPORT_FORMATS[file_format].file_name(), EXPORT_FORMATS[file_format].content_type
-        stored = file_store(
-            bucket="exports", job_id=job.id, file_name=file_name, source=target, content_type=content_type
-        )
-    return Outcome(stored | {"total_batches": total})
+    filters, written = batch_filters_read(job.params["filters"]), {}
+
+    def write(target: Path) -> tuple[str, str]:
+        made = batches_export_write(filters=filters, file_format=job.params["format"], target=target, progress=progress)
+        written["total_batches"] = made.total_batches
+        return made.file_name, made.content_type
+
+    return Outcome(file_made(bucket="exports", folder=job.id, write=write) | written)
 
 
 def import_(job: Job, progress: Progress) -> Outcome:
     params = job.params
-    with TemporaryDirectory() as folder:
-        source = Path(folder) / params["file_name"]
-        try:
-            with storage().open("imports", params["object_name"]) as stream, source.open("wb") as copy:
-                shutil.copyfileobj(stream, copy, 1 << 20)
-        except FileNotFoundError:
-            raise InvalidState("Загруженный файл больше не хранится; загрузите его заново.") from None
+    suffix = Path(params["file_name"]).suffix.lower()
+    with file_copy(bucket="imports", object_name=params["object_name"], suffix=suffix) as source:
         result = batches_import(
             rows=table_rows(source, params["file_name"]),
             dry_run=params["dry_run"],
@@ -84,7 +65,7 @@ def import_(job: Job, progress: Progress) -> Outcome:
 
 
 def periodic(job: Job, progress: Progress) -> Outcome:
-    from mes_web.jobs.schedule import PERIODIC
+    from mes_web.jobs.schedule import PERIODIC  # the schedule runs jobs through the runner, which needs this table
 
     return Outcome({"message": PERIODIC[job.params["name"]].run()})
 

@@ -4,9 +4,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, current_app
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Worker
+from rq.job import Job as RqJob
 
 from mes_web.extensions import db
+from mes_web.jobs.runner import job_run
 
 QUEUE_NAME = "mes_web"
 RESULT_TTL = 24 * 3600  # the database row is the record; RQ's copy is only for `rq info`
@@ -19,14 +22,21 @@ class RedisJobQueue:
         self.queue = Queue(QUEUE_NAME, connection=self.connection, default_timeout=timeout)
 
     def enqueue(self, job_id: str, attempt: int) -> None:
-        self.queue.enqueue(
-            "mes_web.jobs.runner.job_run",
-            job_id,
-            attempt,
-            job_id=f"{job_id}-{attempt}",
-            result_ttl=RESULT_TTL,
-            failure_ttl=FAILURE_TTL,
-        )
+        try:
+            self.queue.enqueue(
+                "mes_web.jobs.runner.job_run",
+                job_id,
+                attempt,
+                job_id=f"{job_id}-{attempt}",
+                result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
+            )
+        except RedisError as exc:
+            raise ConnectionError(f"Redis: {exc}") from exc
+
+    def holds(self, job_id: str, attempt: int) -> bool:
+        """Whether RQ still knows the attempt (a restarted Redis without persistence forgets)."""
+        return RqJob.exists(f"{job_id}-{attempt}", connection=self.connection)
 
 
 class InProcessJobQueue:
@@ -35,13 +45,17 @@ class InProcessJobQueue:
     def __init__(self, app: Flask):
         self.app = app
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mes_web-job")
+        self.submitted: set[tuple[str, int]] = set()
 
     def enqueue(self, job_id: str, attempt: int) -> None:
+        self.submitted.add((job_id, attempt))
         self.executor.submit(self._run, job_id, attempt)
 
-    def _run(self, job_id: str, attempt: int) -> None:
-        from mes_web.jobs.runner import job_run
+    def holds(self, job_id: str, attempt: int) -> bool:
+        """Whether this process took the attempt: what another process queued died with it."""
+        return (job_id, attempt) in self.submitted
 
+    def _run(self, job_id: str, attempt: int) -> None:
         with self.app.app_context():
             try:
                 job_run(job_id, attempt)

@@ -11,42 +11,42 @@ from flask import current_app
 from rq_scheduler import Scheduler
 
 from mes_web.clock import plant_today, plant_tz
-from mes_web.jobs.queues import QUEUE_NAME, RESULT_TTL, job_queue
+from mes_web.jobs.queues import QUEUE_NAME, job_queue
+from mes_web.jobs.runner import job_run
+from mes_web.selectors.analytics import dashboard
+from mes_web.selectors.cached import dashboard_refresh
+from mes_web.selectors.webhooks import webhook_deliveries_due
+from mes_web.services.batches import batches_close_overdue
+from mes_web.services.files import files_delete_older_than
+from mes_web.services.jobs import jobs_delete_scheduled_older_than, jobs_fail_stalled, periodic_job_record
 from mes_web.services.transaction import SYSTEM
 
 SCHEDULE_ID_PREFIX = "mes_web-periodic-"
 
 
 def _close_overdue_batches() -> str:
-    from mes_web.services.batches import batches_close_overdue
-
     return f"Закрыто партий с прошедшим окончанием смены: {len(batches_close_overdue(actor=SYSTEM))}."
 
 
 def _delete_old_files() -> str:
-    from mes_web.services.files import files_delete_older_than
-
     days = current_app.config["FILES_RETENTION_DAYS"]
-    return f"Удалено файлов старше {days} дней: {files_delete_older_than(days=days)}."
+    runs = jobs_delete_scheduled_older_than(days=days)
+    return (
+        f"Удалено файлов старше {days} дней: {files_delete_older_than(days=days)} (и записей плановых заданий: {runs})."
+    )
 
 
 def _refresh_dashboard() -> str:
-    from mes_web.selectors.analytics import dashboard
-    from mes_web.selectors.cached import dashboard_refresh
-
     figures = dashboard_refresh(dashboard)
     return f"Сводка пересчитана: {figures['summary']['total_batches']} партий, {figures['cached_at']}."
 
 
 def _resend_webhooks() -> str:
-    from mes_web.selectors.webhooks import webhook_deliveries_due
-
-    return f"Доставок вебхуков к повторной отправке: {len(webhook_deliveries_due())}."
+    # The sending arrives with outgoing webhooks; until then this counts what would be re-sent.
+    return f"Доставок вебхуков, ждущих повторной отправки: {len(webhook_deliveries_due())}."
 
 
 def _fail_stalled_jobs() -> str:
-    from mes_web.services.jobs import jobs_fail_stalled
-
     return f"Заданий, чей обработчик остановился: {jobs_fail_stalled()}."
 
 
@@ -79,14 +79,9 @@ PERIODIC = {
 
 def periodic_run(name: str) -> str:
     """Run one periodic job now, recorded as a job row like any other; return what it did."""
-    from mes_web.jobs.runner import job_run
-    from mes_web.selectors.jobs import job_get
-    from mes_web.services.jobs import periodic_job_record
-
     job = periodic_job_record(name=name)
     job_run(job.id, job.attempt)
-    done = job_get(job.id)
-    return done.result["message"] if done.result else done.error
+    return job.result["message"] if job.result else job.error
 
 
 def schedule_register(scheduler: Scheduler) -> list[str]:
@@ -101,7 +96,7 @@ def schedule_register(scheduler: Scheduler) -> list[str]:
             args=[periodic.name],
             id=SCHEDULE_ID_PREFIX + periodic.name,
             queue_name=QUEUE_NAME,
-            result_ttl=RESULT_TTL,
+            # No result_ttl: RQ would put it on the scheduled job's own record, which would expire before a daily run.
             timeout=current_app.config["JOB_TIMEOUT_SECONDS"],
         )
     return [SCHEDULE_ID_PREFIX + name for name in PERIODIC]

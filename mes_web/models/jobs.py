@@ -43,6 +43,8 @@ class Job(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     params: Mapped[dict] = mapped_column(Json, default=dict)
+    # Large inputs (the codes of a long list) apart from params, so lists of jobs never load them.
+    inputs: Mapped[dict | None] = mapped_column(Json, deferred=True)
     status: Mapped[str] = mapped_column(String(10), default=JobStatus.PENDING)
     progress_current: Mapped[int] = mapped_column(Integer, default=0)
     progress_total: Mapped[int | None] = mapped_column(Integer)

@@ -4,28 +4,26 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from mes_web.clock import isoformat, utcnow
-from mes_web.errors import NotFound
 from mes_web.extensions import db
 from mes_web.integrations.storage import storage
 from mes_web.models import Job, JobStatus
-from mes_web.models.jobs import is_job_id
-
-
-def job_get(job_id: str) -> Job:
-    """A job, or a 404 naming it."""
-    job = db.session.get(Job, job_id) if is_job_id(job_id) else None
-    if job is None:
-        raise NotFound(f"Задание {job_id} не найдено.", code="task_not_found")
-    return job
 
 
 def jobs_recent(
-    *, limit: int = 50, include_scheduled: bool = False, kind: str | None = None, batch_id: int | None = None
+    *,
+    limit: int = 50,
+    include_scheduled: bool = False,
+    kind: str | None = None,
+    batch_id: int | None = None,
+    with_results: bool = True,
 ) -> list[Job]:
-    """The newest jobs; scheduled housekeeping only when asked for."""
+    """The newest jobs; scheduled housekeeping only when asked for; results only for cards."""
     query = select(Job).order_by(Job.created_at.desc()).limit(limit)
+    if not with_results:
+        query = query.options(defer(Job.result))
     if kind is not None:
         query = query.where(Job.kind == kind)
     elif not include_scheduled:

@@ -7,14 +7,13 @@ from typing import BinaryIO
 
 from flask import current_app
 
-from mes_web.clock import utcnow
 from mes_web.errors import DomainError, Invalid, InvalidState
-from mes_web.integrations.storage import storage
 from mes_web.models import Job, JobStatus
 from mes_web.selectors.batches import batch_filters_read, batch_get
 from mes_web.services import fields as f
 from mes_web.services.aggregation import check_batch_open, codes_read
 from mes_web.services.exports import EXPORT_FORMATS
+from mes_web.services.files import file_store
 from mes_web.services.jobs import job_add, job_for_update
 from mes_web.services.reports import REPORT_FORMATS
 from mes_web.services.shift_task_files import table_check
@@ -42,8 +41,8 @@ def aggregation_request(*, batch_id: int, unique_codes, actor: Actor) -> Job:
     """Aggregate up to 100,000 codes in the background, with the rules of the list form."""
     codes = codes_read(unique_codes, limit=MAX_CODES_PER_JOB)
     check_batch_open(batch_id)
-    params = {"batch_label": _batch_label(batch_id), "unique_codes": codes}
-    return job_add(kind="aggregate", params=params, actor=actor, batch_id=batch_id)
+    params = {"batch_label": _batch_label(batch_id), "codes": len(codes)}
+    return job_add(kind="aggregate", params=params, inputs={"unique_codes": codes}, actor=actor, batch_id=batch_id)
 
 
 @transactional
@@ -63,10 +62,21 @@ def export_request(*, file_format, filters, actor: Actor) -> Job:
 
 
 def _file_name(file_name) -> str:
-    name = Path(str(file_name or "").replace("\\", "/")).name
+    """The uploaded file's own name, or a 422 when it cannot be one."""
+    name = Path(str(file_name or "").replace("\\", "/")).name.strip()
     if not name:
         raise Invalid("Выберите файл для загрузки.", fields={"file": "файл не выбран"})
+    if name in (".", "..") or len(name) > 200 or any(ord(ch) < 32 or ch == "\x7f" for ch in name):
+        raise Invalid(
+            "Имя файла не подходит; переименуйте файл (до 200 символов).", fields={"file": "плохое имя файла"}
+        )
     return name
+
+
+def upload_too_large() -> FileTooLarge:
+    """The refusal of a file over the import limit, whoever noticed it first (us or the request parser)."""
+    limit_mb = current_app.config["IMPORT_MAX_MB"]
+    return FileTooLarge(f"Файл больше {limit_mb} МБ; разделите его на несколько.", fields={"file": "слишком большой"})
 
 
 @transactional
@@ -74,18 +84,16 @@ def import_request(*, stream: BinaryIO | None, file_name, dry_run: bool, actor: 
     """Check an uploaded shift-task file at once, keep it in `imports`, and import it in the background."""
     if stream is None:
         raise Invalid("Нужен файл в поле file (multipart/form-data).", fields={"file": "файл не передан"})
-    name, limit_mb = _file_name(file_name), current_app.config["IMPORT_MAX_MB"]
-    with TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        with path.open("wb") as copy:
-            shutil.copyfileobj(stream, copy, 1 << 20)
-        if path.stat().st_size > limit_mb * 1024 * 1024:
-            raise FileTooLarge(
-                f"Файл больше {limit_mb} МБ; разделите его на несколько.", fields={"file": "слишком большой"}
-            )
-        table_check(path, name)
-        stored = storage().upload("imports", f"{utcnow():%Y/%m/%d}/{utcnow():%H%M%S%f}/{name}", path)
-    params = {"object_name": stored.name, "file_name": name, "dry_run": dry_run}
+    name = _file_name(file_name)
+    with TemporaryDirectory() as scratch:
+        copy = Path(scratch) / f"upload{Path(name).suffix.lower()}"
+        with copy.open("wb") as local:
+            shutil.copyfileobj(stream, local, 1 << 20)
+        if copy.stat().st_size > current_app.config["IMPORT_MAX_MB"] * 1024 * 1024:
+            raise upload_too_large()
+        table_check(copy, name)
+        stored = file_store(bucket="imports", file_name=name, source=copy)
+    params = {"object_name": stored["object_name"], "file_name": name, "dry_run": dry_run}
     return job_add(kind="import", params=params, actor=actor)
 
 

@@ -1,23 +1,30 @@
-"""Record background jobs: asked for, started, moving, finished. The row is what people read."""
+"""Record background jobs: asked for, started, moving, finished. The row is what people read.
+
+Every outcome names the attempt it belongs to: a late word from an attempt that was given up on
+(its worker looked dead, the job was retried) never overwrites the attempt running now.
+"""
 
 from datetime import timedelta
 from functools import partial
 from uuid import uuid4
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 
 from mes_web.clock import utcnow
 from mes_web.errors import DomainError, Forbidden, InvalidState, NotFound
 from mes_web.extensions import db
 from mes_web.models import Job, JobStatus, Role
-from mes_web.models.jobs import RUNNING, is_job_id
+from mes_web.models.jobs import FINISHED, RUNNING, is_job_id
 from mes_web.services.events import event_record
 from mes_web.services.transaction import SYSTEM, Actor, after_commit, transactional
 
 STALLED = (
     "Обработчик заданий остановился, не закончив (процесс завершён или не хватило памяти). Запустите задание повторно."
 )
+LOST = "Задание пропало из очереди (перезапуск сервера или Redis), не начавшись. Запустите его повторно."
+QUEUE_DOWN = "Очередь заданий (Redis) недоступна; задание не запущено. Запустите его повторно позже."
+LOST_AFTER = timedelta(minutes=1)  # a queued job younger than this may still be on its way to the queue
 
 
 class QueueUnavailable(DomainError):
@@ -30,20 +37,33 @@ def job_actor(job: Job) -> Actor:
     return Actor(label=job.actor, role=Role(job.actor_role), user_id=job.user_id)
 
 
+def _queue():
+    return current_app.extensions["mes_web.job_queue"]
+
+
 def _dispatch(job_id: str, attempt: int) -> None:
     try:
-        current_app.extensions["mes_web.job_queue"].enqueue(job_id, attempt)
-    except ConnectionError as exc:  # redis' ConnectionError derives from the builtin one
-        job_fail(job_id=job_id, error="Очередь заданий (Redis) недоступна; задание не запущено.")
+        _queue().enqueue(job_id, attempt)
+    except ConnectionError as exc:
+        job_fail(job_id=job_id, attempt=attempt, error=QUEUE_DOWN)
         raise QueueUnavailable("Очередь заданий недоступна; повторите позже.") from exc
 
 
-def job_add(*, kind: str, params: dict, actor: Actor, batch_id: int | None = None, queued: bool = True) -> Job:
+def job_add(
+    *,
+    kind: str,
+    params: dict,
+    actor: Actor,
+    inputs: dict | None = None,
+    batch_id: int | None = None,
+    queued: bool = True,
+) -> Job:
     """Record a job in the caller's transaction; it is queued once that transaction commits."""
     job = Job(
         id=uuid4().hex,
         kind=kind,
         params=params,
+        inputs=inputs,
         status=JobStatus.PENDING,
         progress_current=0,
         attempt=1,
@@ -74,25 +94,29 @@ def job_for_update(job_id: str) -> Job:
     return job
 
 
+def _attempt(job_id: str, attempt: int, statuses) -> Job | None:
+    """The job if `attempt` is its current one and it is in one of `statuses`, locked; else None."""
+    job = db.session.get(Job, job_id, with_for_update=True)
+    return job if job is not None and job.attempt == attempt and job.status in statuses else None
+
+
 @transactional
 def job_start(*, job_id: str, attempt: int) -> Job | None:
     """Mark a job started; None when there is nothing to run (rolled back, finished, or a later attempt exists)."""
-    job = db.session.get(Job, job_id, with_for_update=True)
-    if job is None or job.attempt != attempt or job.status != JobStatus.PENDING:
-        return None
-    job.status = JobStatus.STARTED
-    job.started_at = job.heartbeat_at = utcnow()
+    job = _attempt(job_id, attempt, (JobStatus.PENDING,))
+    if job is not None:
+        job.status = JobStatus.STARTED
+        job.started_at = job.heartbeat_at = utcnow()
     return job
 
 
 @transactional
-def job_succeed(*, job_id: str, result: dict, event: tuple[str, int | None, dict] | None = None) -> Job:
-    """Record a job's result, and the event it is worth telling others about, in one transaction."""
-    job = job_for_update(job_id)
-    job.status = JobStatus.SUCCESS
-    job.result = result
-    job.error = None
-    job.finished_at = utcnow()
+def job_succeed(*, job_id: str, attempt: int, result: dict, event: tuple | None = None) -> Job | None:
+    """Record an attempt's result, and the event worth telling others about, in one transaction."""
+    job = _attempt(job_id, attempt, RUNNING)
+    if job is None:
+        return None
+    job.status, job.result, job.error, job.finished_at = JobStatus.SUCCESS, result, None, utcnow()
     if job.progress_total:
         job.progress_current = job.progress_total
     if event:
@@ -102,46 +126,61 @@ def job_succeed(*, job_id: str, result: dict, event: tuple[str, int | None, dict
 
 
 @transactional
-def job_fail(*, job_id: str, error: str) -> Job:
-    """Record why a job did not finish."""
-    job = job_for_update(job_id)
-    job.status = JobStatus.FAILURE
-    job.error = error
-    job.finished_at = utcnow()
+def job_fail(*, job_id: str, attempt: int, error: str) -> Job | None:
+    """Record why an attempt did not finish."""
+    job = _attempt(job_id, attempt, (JobStatus.PENDING, *RUNNING))
+    if job is not None:
+        job.status, job.error, job.finished_at = JobStatus.FAILURE, error, utcnow()
     return job
 
 
-def _running(job_id: str):
-    return update(Job).where(Job.id == job_id, Job.status.in_(RUNNING))
+def _running(job_id: str, attempt: int):
+    return update(Job).where(Job.id == job_id, Job.attempt == attempt, Job.status.in_(RUNNING))
 
 
-def job_progress_record(*, job_id: str, current: int, total: int) -> None:
+def job_progress_record(*, job_id: str, attempt: int, current: int, total: int) -> None:
     """Publish how far a job is, on a connection of its own: the job's own transaction may still be open."""
+    values = {"status": JobStatus.PROGRESS, "progress_current": current, "progress_total": total}
     with db.engine.begin() as connection:
-        connection.execute(
-            _running(job_id).values(
-                status=JobStatus.PROGRESS, progress_current=current, progress_total=total, heartbeat_at=utcnow()
-            )
-        )
+        connection.execute(_running(job_id, attempt).values(**values, heartbeat_at=utcnow()))
 
 
-def job_heartbeat(*, engine, job_id: str) -> None:
+def job_heartbeat(*, engine, job_id: str, attempt: int) -> None:
     """Prove the job's worker is alive (called from the worker's heartbeat thread)."""
     with engine.begin() as connection:
-        connection.execute(_running(job_id).values(heartbeat_at=utcnow()))
+        connection.execute(_running(job_id, attempt).values(heartbeat_at=utcnow()))
+
+
+def _lost(job: Job) -> bool:
+    return job.created_at < utcnow() - LOST_AFTER and not _queue().holds(job.id, job.attempt)
 
 
 @transactional
 def jobs_fail_stalled(*, job_id: str | None = None) -> int:
-    """Fail running jobs whose worker stopped beating (killed, out of memory); return how many."""
+    """Fail jobs whose worker stopped beating (killed, out of memory) or that left the queue unstarted."""
+    if job_id is not None and not is_job_id(job_id):
+        return 0
     silent_since = utcnow() - timedelta(seconds=3 * current_app.config["JOB_HEARTBEAT_SECONDS"])
-    query = update(Job).where(Job.status.in_(RUNNING), Job.heartbeat_at < silent_since)
+    stalled = update(Job).where(Job.status.in_(RUNNING), Job.heartbeat_at < silent_since)
+    waiting = select(Job).where(Job.status == JobStatus.PENDING, Job.created_at < utcnow() - LOST_AFTER)
     if job_id is not None:
-        if not is_job_id(job_id):
-            return 0
-        query = query.where(Job.id == job_id)
-    stalled = query.values(status=JobStatus.FAILURE, error=STALLED, finished_at=utcnow())
-    return db.session.execute(stalled.execution_options(synchronize_session="fetch")).rowcount
+        stalled, waiting = stalled.where(Job.id == job_id), waiting.where(Job.id == job_id)
+    stalled = stalled.values(status=JobStatus.FAILURE, error=STALLED, finished_at=utcnow())
+    failed = db.session.execute(stalled.execution_options(synchronize_session="fetch")).rowcount
+    for job in db.session.scalars(waiting.with_for_update(skip_locked=True)):
+        if _lost(job):
+            job.status, job.error, job.finished_at = JobStatus.FAILURE, LOST, utcnow()
+            failed += 1
+    return failed
+
+
+def job_read(job_id: str) -> Job:
+    """A job as it stands, a stalled one already marked failed; a 404 for an unknown id."""
+    jobs_fail_stalled(job_id=job_id)
+    job = db.session.get(Job, job_id) if is_job_id(job_id) else None
+    if job is None:
+        raise NotFound(f"Задание {job_id} не найдено.", code="task_not_found")
+    return job
 
 
 @transactional
@@ -158,3 +197,11 @@ def job_retry(*, job_id: str, actor: Actor) -> Job:
     job.error = job.result = job.started_at = job.finished_at = job.heartbeat_at = None
     after_commit(partial(_dispatch, job.id, job.attempt))
     return job
+
+
+@transactional
+def jobs_delete_scheduled_older_than(*, days: int) -> int:
+    """Forget the rows of periodic runs older than `days`; people's jobs stay."""
+    cutoff = utcnow() - timedelta(days=days)
+    query = delete(Job).where(Job.kind == "periodic", Job.status.in_(FINISHED), Job.created_at < cutoff)
+    return db.session.execute(query.execution_options(synchronize_session=False)).rowcount

@@ -12,7 +12,7 @@ from mes_web.selectors.jobs import jobs_recent
 from mes_web.services.batches import batch_close, batch_reopen, batch_update
 from mes_web.web import web
 from mes_web.web.forms import BatchEditForm
-from mes_web.web.session import requires_role
+from mes_web.web.session import can, requires_role
 
 PAGE_SIZE = 50
 
@@ -27,7 +27,8 @@ def _page_number() -> int:
 def batch_page(batch_id: int):
     batch, search, page = batch_get(batch_id), request.args.get("q", "").strip(), _page_number()
     rows, total = product_page(batch_id, search=search, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    template = "batches/_products.html" if request.headers.get("HX-Request") else "batches/show.html"
+    fragment = bool(request.headers.get("HX-Request"))
+    template = "batches/_products.html" if fragment else "batches/show.html"
     response = render_template(
         template,
         batch=batch,
@@ -37,7 +38,7 @@ def batch_page(batch_id: int):
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         matching=total,
-        jobs=jobs_recent(batch_id=batch_id, limit=5),
+        reports=[] if fragment or not can(Role.SUPERVISOR) else jobs_recent(batch_id=batch_id, kind="report", limit=5),
     )
     return response, 200, {"Vary": "HX-Request"}
 

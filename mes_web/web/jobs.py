@@ -4,12 +4,19 @@ from dataclasses import asdict
 from datetime import date
 
 from flask import g, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from mes_web.errors import DomainError
 from mes_web.models import Job, Role
-from mes_web.selectors.jobs import job_file_link, job_get, jobs_recent
-from mes_web.services.job_requests import export_request, import_confirm, import_request, report_request
-from mes_web.services.jobs import job_retry, jobs_fail_stalled
+from mes_web.selectors.jobs import job_file_link, jobs_recent
+from mes_web.services.job_requests import (
+    export_request,
+    import_confirm,
+    import_request,
+    report_request,
+    upload_too_large,
+)
+from mes_web.services.jobs import job_read, job_retry
 from mes_web.web import web
 from mes_web.web.board import board_filters
 from mes_web.web.session import requires_role
@@ -27,14 +34,14 @@ def _card(job: Job, status: int = 200):
 @requires_role(Role.SUPERVISOR)
 def jobs_page():
     scheduled = request.args.get("scheduled") == "1"
-    return render_template("jobs/index.html", jobs=jobs_recent(include_scheduled=scheduled), scheduled=scheduled)
+    jobs = jobs_recent(include_scheduled=scheduled, with_results=False)
+    return render_template("jobs/index.html", jobs=jobs, scheduled=scheduled)
 
 
 @web.get("/jobs/<job_id>")
 @requires_role(Role.OPERATOR)
 def job_card(job_id: str):
-    jobs_fail_stalled(job_id=job_id)
-    job = job_get(job_id)
+    job = job_read(job_id)
     if request.headers.get("HX-Request"):
         html, status = _card(job)
     else:
@@ -42,10 +49,19 @@ def job_card(job_id: str):
     return html, status, {"Vary": "HX-Request"}
 
 
+def _on_the_card(action):
+    """A new card for the job; a refusal is added inside the card it came from, which keeps polling."""
+    try:
+        return _card(action(), 202)
+    except DomainError as exc:
+        message = render_template("errors/_message.html", status=exc.status, message=exc.detail)
+        return message, exc.status, {"HX-Reswap": "beforeend"}
+
+
 @web.post("/jobs/<job_id>/retry")
 @requires_role(Role.OPERATOR)
 def job_retry_action(job_id: str):
-    return _card(job_retry(job_id=job_id, actor=g.actor), 202)
+    return _on_the_card(lambda: job_retry(job_id=job_id, actor=g.actor))
 
 
 @web.post("/batches/<id:batch_id>/reports")
@@ -76,12 +92,19 @@ def imports_page():
     return render_template("imports/index.html", jobs=jobs_recent(kind="import", limit=10), poll_seconds=POLL_SECONDS)
 
 
+def _uploaded_file():
+    try:
+        return request.files.get("file")
+    except RequestEntityTooLarge:
+        raise upload_too_large() from None
+
+
 @web.post("/imports")
 @requires_role(Role.SUPERVISOR)
 def import_action():
     """Check an uploaded file; a refusal goes to the form's message line, replacing the last one."""
-    upload = request.files.get("file")
     try:
+        upload = _uploaded_file()
         job = import_request(
             stream=upload.stream if upload and upload.filename else None,
             file_name=upload.filename if upload else None,
@@ -98,4 +121,4 @@ def import_action():
 @web.post("/imports/<job_id>/confirm")
 @requires_role(Role.SUPERVISOR)
 def import_confirm_action(job_id: str):
-    return _card(import_confirm(job_id=job_id, actor=g.actor), 202)
+    return _on_the_card(lambda: import_confirm(job_id=job_id, actor=g.actor))

@@ -22,6 +22,7 @@ def upgrade():
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("params", JSON, nullable=False),
+        sa.Column("inputs", JSON, nullable=True),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("progress_current", sa.Integer(), nullable=False),
         sa.Column("progress_total", sa.Integer(), nullable=True),

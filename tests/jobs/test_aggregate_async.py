@@ -43,7 +43,7 @@ def test_codes_aggregate_in_the_background_with_the_list_forms_result(client, su
     assert client.get(f"/api/v1/batches/{other['id']}", headers=operator).get_json()["products_aggregated"] == 0
 
 
-def test_a_long_list_reports_progress_in_chunks_and_aggregates_every_code(client, supervisor, operator, run_jobs):
+def test_a_long_list_aggregates_every_code(client, supervisor, operator, run_jobs):
     codes = [f"L-{n}" for n in range(12_000)]
     batch = create_batch(client, supervisor)
     payload = [

@@ -165,6 +165,16 @@ def test_files_that_are_not_tables_are_refused_at_once(client, supervisor, tmp_p
     missing = client.post("/api/v1/batches/import", data={}, headers=supervisor, content_type="multipart/form-data")
     assert missing.status_code == 422 and "file" in missing.get_json()["fields"]
     assert _upload(client, supervisor, text, "?dry_run=maybe").status_code == 422
+    for name in ("..", "x" * 300 + ".csv", "bad\x01name.csv"):
+        data = {"file": FileStorage(io.BytesIO(b"a;b\n"), filename=name)}
+        boundary, body = encode_multipart(data)
+        refused = client.post(
+            "/api/v1/batches/import",
+            data=body,
+            headers=supervisor,
+            content_type=f"multipart/form-data; boundary={boundary}",
+        )
+        assert refused.status_code == 422, name
 
 
 def test_a_failed_job_says_why_and_can_be_retried(client, supervisor, run_jobs):
