@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mes_web.extensions import db
+from mes_web.integrations.gs1 import identification_code
 from mes_web.models import Batch, Product, User
 
 
@@ -40,6 +41,9 @@ def test_seed_demo_loads_once_and_prints_a_login_and_a_fresh_token(app):
     assert db.session.scalar(select(func.count(Batch.id)).where(Batch.is_closed.is_(True))) == 2
     sample_code = '010469745311684421W1a*am*W"c9%x'
     assert db.session.scalar(select(Product.is_aggregated).where(Product.unique_code == sample_code)) is False
+    # Every demo unit carries a real Честный ЗНАК identification code, as a scanner would read it.
+    codes = db.session.scalars(select(Product.unique_code)).all()
+    assert all(len(code) == 31 and identification_code(code) == code for code in codes)
     second = _run(app, "seed-demo")
     assert db.session.scalar(select(func.count(Batch.id))) == batches
     assert "supervisor / demo" in second

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from sqlalchemy import BigInteger, Boolean, String, bindparam, exists, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from mes_web.clock import isoformat, utcnow
 from mes_web.errors import BatchClosed, BatchNotFound, DomainError, Invalid, InvalidState, NotFound, refuse_if_invalid
@@ -38,6 +39,33 @@ _SCAN_AND_LOG = (
     )
     .bindparams(bindparam("now", type_=UTCDateTime), bindparam("shown_at", type_=String))
     .columns(id=BigInteger, unique_code=String, is_aggregated=Boolean, aggregated_at=UTCDateTime)
+)
+
+
+# A list on PostgreSQL, likewise in one statement: the batch is already locked open by the caller.
+_LIST_AND_LOG = (
+    text(
+        """
+        WITH aggregated AS (
+            UPDATE products SET is_aggregated = true, aggregated_at = :now
+            WHERE unique_code = ANY(:codes) AND batch_id = :batch_id AND NOT is_aggregated
+            RETURNING id, unique_code, aggregated_at
+        ), logged AS (
+            INSERT INTO events (event_type, batch_id, payload, actor, occurred_at)
+            SELECT 'product_aggregated', :batch_id,
+                   jsonb_build_object('product_id', id, 'unique_code', unique_code, 'aggregated_at', :shown_at),
+                   :actor, :now
+            FROM aggregated
+        )
+        SELECT unique_code FROM aggregated
+        """
+    )
+    .bindparams(
+        bindparam("now", type_=UTCDateTime),
+        bindparam("shown_at", type_=String),
+        bindparam("codes", type_=ARRAY(String)),
+    )
+    .columns(unique_code=String)
 )
 
 
@@ -167,11 +195,20 @@ def codes_read(unique_codes, *, limit: int = MAX_CODES_PER_REQUEST) -> list[str]
     return codes
 
 
+def _aggregated(batch_id: int, codes: list[str], actor: Actor) -> set[str]:
+    """Aggregate the codes that can be and log each; return those that were."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        now = utcnow()
+        params = {"now": now, "shown_at": isoformat(now), "codes": codes, "batch_id": batch_id, "actor": actor.label}
+        return set(db.session.execute(_LIST_AND_LOG, params).scalars())
+    rows = db.session.execute(_aggregate_where(batch_id, codes)).all()
+    _record(batch_id, rows, actor)
+    return {row.unique_code for row in rows}
+
+
 def _aggregate_codes(batch_id: int, codes: list[str], actor: Actor) -> AggregationResult:
     check_batch_open(batch_id, lock=True)
-    rows = db.session.execute(_aggregate_where(batch_id, list(set(codes)))).all()
-    _record(batch_id, rows, actor)
-    fresh = {row.unique_code for row in rows}
+    fresh = _aggregated(batch_id, list(set(codes)), actor)
     known = {}
     for chunk in chunked(set(codes) - fresh, 5_000):
         known.update(

@@ -21,9 +21,9 @@ DEMO_ACTOR = Actor(label="cli:seed-demo", role=Role.ADMIN)
 DEMO_PASSWORD = "demo"
 SAMPLE_CODES = Path(__file__).with_name("demo_marking_codes.txt")
 _WORK_CENTERS = [
-    ("LINE-1", "Линия розлива №1", "Молоко 3,2% 1 л", "04601234567894"),
-    ("LINE-2", "Линия фасовки №2", "Кефир 2,5% 0,9 л", "04601234567900"),
-    ("RC-001", "Цех №1", "Сметана 20% 0,3 кг", "04601234567917"),
+    ("LINE-1", "Линия розлива №1", "Молоко 3,2% 1 л", "0460123456789"),
+    ("LINE-2", "Линия фасовки №2", "Кефир 2,5% 0,9 л", "0460123456790"),
+    ("RC-001", "Цех №1", "Сметана 20% 0,3 кг", "0460123456791"),
 ]
 _SERIAL_ALPHABET = string.ascii_letters + string.digits + "!\"%&'*+-./_,:;=<>?"
 
