@@ -53,6 +53,9 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         # A running job proves it is alive this often; three missed beats and it is reported failed.
         "JOB_HEARTBEAT_SECONDS": float(env.get("JOB_HEARTBEAT_SECONDS", "10")),
         "JOB_TIMEOUT_SECONDS": int(env.get("JOB_TIMEOUT_SECONDS", "1800")),
+        # Webhooks may not reach internal addresses unless named here (host names, IPs, CIDR ranges).
+        "WEBHOOK_ALLOWED_HOSTS": env.get("WEBHOOK_ALLOWED_HOSTS") or "",
+        "WEBHOOK_DISABLE_AFTER_FAILURES": int(env.get("WEBHOOK_DISABLE_AFTER_FAILURES", "20")),
         "PLANT_TIMEZONE": timezone_name,
         # 100,000 codes from 1C in one request is about 8 MB of JSON.
         # Behind TLS in production; the embedded default serves plain http on 127.0.0.1.

@@ -15,6 +15,7 @@ from mes_web.extensions import cache, db
 from mes_web.models import Role
 from mes_web.services.access import token_create
 from tests.s3_server import s3_server_fixture  # noqa: F401
+from tests.webhook_receiver import webhook_receiver_fixture  # noqa: F401
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # Our own Redis database number: the tests flush only this one.

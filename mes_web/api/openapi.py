@@ -19,6 +19,7 @@ from mes_web.api.openapi_parts import (
     ref,
 )
 from mes_web.api.openapi_tasks import TASK_PATHS
+from mes_web.api.openapi_webhooks import WEBHOOK_PATHS
 from mes_web.services.aggregation import MAX_CODES_PER_REQUEST
 from mes_web.services.fields import INT32_MAX
 
@@ -218,7 +219,7 @@ DOCUMENT = {
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearer": []}],
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
-    "paths": PATHS | TASK_PATHS | ANALYTICS_PATHS,
+    "paths": PATHS | TASK_PATHS | WEBHOOK_PATHS | ANALYTICS_PATHS,
 }
 
 

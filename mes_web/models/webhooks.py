@@ -1,4 +1,4 @@
-"""Outgoing webhook subscriptions and their deliveries (filled by the webhook issue)."""
+"""Outgoing webhook subscriptions and their deliveries."""
 
 from datetime import datetime
 
@@ -20,6 +20,11 @@ class WebhookSubscription(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True, server_default="true")
     retry_count: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     timeout: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    # After a rotation the old secret keeps signing, beside the new one, until this moment.
+    previous_secret_key: Mapped[str | None] = mapped_column(String(255))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
