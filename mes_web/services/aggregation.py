@@ -18,55 +18,35 @@ from mes_web.services.transaction import Actor, transactional
 MAX_CODES_PER_REQUEST = 1000
 CODES_PER_CHUNK = 5_000
 
-# The scan path on PostgreSQL: aggregate and log in one statement, one round trip to the database.
-_SCAN_AND_LOG = (
-    text(
-        """
-        WITH aggregated AS (
-            UPDATE products SET is_aggregated = true, aggregated_at = :now
-            WHERE unique_code = :code AND batch_id = :batch_id AND NOT is_aggregated
-              AND EXISTS (SELECT 1 FROM batches WHERE id = :batch_id AND NOT is_closed)
-            RETURNING id, unique_code, is_aggregated, aggregated_at
-        ), logged AS (
-            INSERT INTO events (event_type, batch_id, payload, actor, occurred_at)
-            SELECT 'product_aggregated', :batch_id,
-                   jsonb_build_object('product_id', id, 'unique_code', unique_code, 'aggregated_at', :shown_at),
-                   :actor, :now
-            FROM aggregated
-        )
-        SELECT id, unique_code, is_aggregated, aggregated_at FROM aggregated
-        """
+# Aggregating on PostgreSQL: mark and log in one statement, one round trip.
+_AGGREGATE_AND_LOG = """
+    WITH aggregated AS (
+        UPDATE products SET is_aggregated = true, aggregated_at = :now
+        WHERE {match} AND batch_id = :batch_id AND NOT is_aggregated
+          AND EXISTS (SELECT 1 FROM batches WHERE id = :batch_id AND NOT is_closed)
+        RETURNING id, unique_code, is_aggregated, aggregated_at
+    ), logged AS (
+        INSERT INTO events (event_type, batch_id, payload, actor, occurred_at)
+        SELECT 'product_aggregated', :batch_id,
+               jsonb_build_object('product_id', id, 'unique_code', unique_code, 'aggregated_at', :shown_at),
+               :actor, :now
+        FROM aggregated
     )
-    .bindparams(bindparam("now", type_=UTCDateTime), bindparam("shown_at", type_=String))
-    .columns(id=BigInteger, unique_code=String, is_aggregated=Boolean, aggregated_at=UTCDateTime)
-)
+    SELECT id, unique_code, is_aggregated, aggregated_at FROM aggregated
+"""
 
 
-# A list on PostgreSQL, likewise in one statement: the batch is already locked open by the caller.
-_LIST_AND_LOG = (
-    text(
-        """
-        WITH aggregated AS (
-            UPDATE products SET is_aggregated = true, aggregated_at = :now
-            WHERE unique_code = ANY(:codes) AND batch_id = :batch_id AND NOT is_aggregated
-            RETURNING id, unique_code, aggregated_at
-        ), logged AS (
-            INSERT INTO events (event_type, batch_id, payload, actor, occurred_at)
-            SELECT 'product_aggregated', :batch_id,
-                   jsonb_build_object('product_id', id, 'unique_code', unique_code, 'aggregated_at', :shown_at),
-                   :actor, :now
-            FROM aggregated
-        )
-        SELECT unique_code FROM aggregated
-        """
+def _aggregate_and_log_statement(match: str, *codes_parameter):
+    return (
+        text(_AGGREGATE_AND_LOG.format(match=match))
+        .bindparams(bindparam("now", type_=UTCDateTime), bindparam("shown_at", type_=String), *codes_parameter)
+        .columns(id=BigInteger, unique_code=String, is_aggregated=Boolean, aggregated_at=UTCDateTime)
     )
-    .bindparams(
-        bindparam("now", type_=UTCDateTime),
-        bindparam("shown_at", type_=String),
-        bindparam("codes", type_=ARRAY(String)),
-    )
-    .columns(unique_code=String)
-)
+
+
+# A single scan matches with `=`: measured, `= ANY(array)` of one code halved the scan path's throughput.
+_SCAN_AND_LOG = _aggregate_and_log_statement("unique_code = :code")
+_LIST_AND_LOG = _aggregate_and_log_statement("unique_code = ANY(:codes)", bindparam("codes", type_=ARRAY(String)))
 
 
 @dataclass
@@ -167,13 +147,9 @@ def product_aggregate(*, batch_id: int, unique_code, actor: Actor):
     """Aggregate one scanned unit into its batch, or say exactly why not."""
     code = f.field_value(f.unique_code, unique_code, "unique_code")
     if db.session.get_bind().dialect.name == "postgresql":
-        now = utcnow()
-        params = {"now": now, "shown_at": isoformat(now), "code": code, "batch_id": batch_id, "actor": actor.label}
-        row = _scan_connection().execute(_SCAN_AND_LOG, params).first()
+        row = _scan_connection().execute(_SCAN_AND_LOG, _statement_params(batch_id, actor) | {"code": code}).first()
     else:
-        row = db.session.execute(_aggregate_where(batch_id, [code])).first()
-        if row is not None:
-            _record(batch_id, [row], actor)
+        row = next(iter(_aggregate_and_log(batch_id, [code], actor)), None)
     if row is None:
         raise _refusal(batch_id, code)
     return row
@@ -195,20 +171,23 @@ def codes_read(unique_codes, *, limit: int = MAX_CODES_PER_REQUEST) -> list[str]
     return codes
 
 
-def _aggregated(batch_id: int, codes: list[str], actor: Actor) -> set[str]:
-    """Aggregate the codes that can be and log each; return those that were."""
+def _statement_params(batch_id: int, actor: Actor) -> dict:
+    now = utcnow()
+    return {"now": now, "shown_at": isoformat(now), "batch_id": batch_id, "actor": actor.label}
+
+
+def _aggregate_and_log(batch_id: int, codes: list[str], actor: Actor) -> list:
+    """Aggregate the codes that can be, log each, and return their rows."""
     if db.session.get_bind().dialect.name == "postgresql":
-        now = utcnow()
-        params = {"now": now, "shown_at": isoformat(now), "codes": codes, "batch_id": batch_id, "actor": actor.label}
-        return set(db.session.execute(_LIST_AND_LOG, params).scalars())
+        return db.session.execute(_LIST_AND_LOG, _statement_params(batch_id, actor) | {"codes": codes}).all()
     rows = db.session.execute(_aggregate_where(batch_id, codes)).all()
     _record(batch_id, rows, actor)
-    return {row.unique_code for row in rows}
+    return rows
 
 
 def _aggregate_codes(batch_id: int, codes: list[str], actor: Actor) -> AggregationResult:
     check_batch_open(batch_id, lock=True)
-    fresh = _aggregated(batch_id, list(set(codes)), actor)
+    fresh = {row.unique_code for row in _aggregate_and_log(batch_id, list(set(codes)), actor)}
     known = {}
     for chunk in chunked(set(codes) - fresh, 5_000):
         known.update(

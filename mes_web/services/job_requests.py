@@ -41,7 +41,7 @@ def aggregation_request(*, batch_id: int, unique_codes, actor: Actor) -> Job:
     """Aggregate up to 100,000 codes in the background, with the rules of the list form."""
     codes = codes_read(unique_codes, limit=MAX_CODES_PER_JOB)
     check_batch_open(batch_id)
-    params = {"batch_label": _batch_label(batch_id), "codes": len(codes)}
+    params = {"batch_label": _batch_label(batch_id)}
     return job_add(kind="aggregate", params=params, inputs={"unique_codes": codes}, actor=actor, batch_id=batch_id)
 
 

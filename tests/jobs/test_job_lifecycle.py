@@ -3,13 +3,13 @@
 from datetime import timedelta
 
 from flask import current_app
+from rq import SimpleWorker
 
 from mes_web.clock import utcnow
 from mes_web.extensions import db
 from mes_web.jobs.runner import JobProgress
 from mes_web.models import Job, JobStatus
 from mes_web.services.jobs import job_fail, job_start, job_succeed, jobs_fail_stalled
-from tests.factories import add_codes, create_batch
 from tests.jobs.conftest import task
 
 
@@ -64,19 +64,24 @@ def test_a_late_word_from_a_given_up_attempt_does_not_touch_the_retry(client, su
     assert job_start(job_id=task_id, attempt=2) is None  # and the same attempt never starts twice
 
 
-def test_a_long_list_reports_its_progress_chunk_by_chunk(client, supervisor, operator, run_jobs, monkeypatch):
-    from mes_web.jobs import runner
+def test_a_long_list_publishes_its_progress_through_the_database(pg_committed):
+    """Progress goes through a connection of its own, so this runs with real commits and reads the row back."""
+    from mes_web.services.batches import batches_upsert
+    from mes_web.services.job_requests import aggregation_request
+    from mes_web.services.products import products_add_from_1c
+    from mes_web.services.transaction import SYSTEM
+    from tests.factories import shift_task
 
-    batch = create_batch(client, supervisor)
-    add_codes(client, supervisor, batch, ["P-1"])
-    codes = ["P-1"] + [f"NOPE-{n}" for n in range(11_999)]
-    seen = []
-    monkeypatch.setattr(
-        runner, "job_progress_record", lambda **kwargs: seen.append((kwargs["current"], kwargs["total"]))
+    queue = current_app.extensions["mes_web.job_queue"]
+    queue.queue.empty()
+    [(batch, _)] = batches_upsert(payload=shift_task(НомерПартии=4343), actor=SYSTEM)
+    products_add_from_1c(
+        payload=[{"УникальныйКодПродукта": "P-1", "НомерПартии": 4343, "ДатаПартии": "2024-01-30"}], actor=SYSTEM
     )
-    monkeypatch.setitem(current_app.config, "JOB_HEARTBEAT_SECONDS", 60)
-    client.post(f"/api/v1/batches/{batch['id']}/aggregate-async", json={"unique_codes": codes}, headers=operator)
-    run_jobs()
-    assert seen[-1] == (12_000, 12_000)
-    assert [current for current, _ in seen] == sorted(current for current, _ in seen)
-    assert all(total == 12_000 for _, total in seen)
+    codes = ["P-1"] + [f"NOPE-{n}" for n in range(11_999)]
+    job = aggregation_request(batch_id=batch.id, unique_codes=codes, actor=SYSTEM)
+    SimpleWorker([queue.queue], connection=queue.connection).work(burst=True)
+    db.session.expire_all()
+    done = db.session.get(Job, job.id)
+    assert (done.status, done.progress_current, done.progress_total) == (JobStatus.SUCCESS, 12_000, 12_000)
+    assert done.result["aggregated"] == 1 and done.result["failed"] == 11_999
