@@ -46,7 +46,7 @@ run: $(VENV)/.app-installed $(CATALOGS) pdf-libraries
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "mes_web at http://$(HOST):$(PORT)  (API: http://$(HOST):$(PORT)/api/v1/openapi.json)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) serve --host $(HOST) --port $(PORT)
 
 ## Lint, then every test (PostgreSQL and Redis must be running; see README).
 test: $(VENV)/.dev-installed $(CATALOGS) $(CHROMIUM) pdf-libraries

@@ -67,6 +67,22 @@ def register_commands(app: Flask) -> None:
 
         worker_run(burst=burst)
 
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True)
+    def serve_command(host: str, port: int):
+        """Serve the embedded default: jobs and webhook sending run inside this process (`make run`)."""
+        from mes_web.jobs.dispatcher import OutboxDispatcher
+        from mes_web.services.webhook_deliveries import deliveries_resend_lost
+
+        if app.config["REDIS_URL"]:
+            raise click.UsageError(
+                "REDIS_URL is set: serve with gunicorn and run `flask worker` and `flask scheduler`."
+            )
+        deliveries_resend_lost()  # what the previous run of this process had queued died with it
+        with OutboxDispatcher(app).running():
+            app.run(host=host, port=port, threaded=True, use_reloader=False)
+
     @app.cli.command("scheduler")
     def scheduler_command():
         """Queue the periodic jobs on their schedule (run one scheduler per installation)."""

@@ -5,11 +5,11 @@ from flask import g, jsonify
 from mes_web.api import api
 from mes_web.api.auth import requires
 from mes_web.api.params import batch_list_params, json_body
-from mes_web.api.serializers import batch_json, product_json
 from mes_web.errors import Invalid
 from mes_web.models import Role
 from mes_web.selectors.batches import ProductCounts, batch_get, batch_list, batch_products, product_counts
 from mes_web.selectors.cached import batch_detail_cached, batch_list_cached
+from mes_web.serializers import batch_json, product_json
 from mes_web.services.aggregation import product_aggregate, product_disaggregate, products_aggregate
 from mes_web.services.batches import batch_close, batch_reopen, batch_update, batches_upsert
 

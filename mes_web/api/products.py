@@ -5,9 +5,9 @@ from flask import g, jsonify
 from mes_web.api import api
 from mes_web.api.auth import requires
 from mes_web.api.params import json_body
-from mes_web.api.serializers import product_json
 from mes_web.errors import Invalid
 from mes_web.models import Role
+from mes_web.serializers import product_json
 from mes_web.services.products import product_add, products_add_from_1c
 
 

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import http.client
 import ipaddress
+import json
 import re
 import socket
 import ssl
@@ -50,6 +51,11 @@ def signing_key(secret: str) -> bytes:
     if secret.startswith(SECRET_PREFIX):
         return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
     return secret.encode("utf-8")
+
+
+def body_bytes(payload: dict) -> bytes:
+    """The bytes sent: compact UTF-8 JSON with sorted keys, so every attempt of a message sends the same body."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
 def signature_headers(

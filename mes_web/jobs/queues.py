@@ -1,17 +1,22 @@
 """The job queue: RQ on Redis in production, a background thread in the embedded default."""
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
 from rq.job import Job as RqJob
 
 from mes_web.extensions import db
+from mes_web.jobs.dispatcher import OutboxDispatcher
 from mes_web.jobs.runner import job_run
+from mes_web.jobs.webhooks import webhook_deliver
 
 QUEUE_NAME = "mes_web"
+WEBHOOK_QUEUE_NAME = "mes_web-webhooks"
+DELIVERY_TIMEOUT = 150  # seconds: longer than the longest subscription timeout (60 s) for connecting plus reading
 RESULT_TTL = 24 * 3600  # the database row is the record; RQ's copy is only for `rq info`
 FAILURE_TTL = 7 * 24 * 3600
 
@@ -20,6 +25,7 @@ class RedisJobQueue:
     def __init__(self, redis_url: str, timeout: int):
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(QUEUE_NAME, connection=self.connection, default_timeout=timeout)
+        self.webhook_queue = Queue(WEBHOOK_QUEUE_NAME, connection=self.connection, default_timeout=DELIVERY_TIMEOUT)
 
     def enqueue(self, job_id: str, attempt: int) -> None:
         try:
@@ -38,6 +44,30 @@ class RedisJobQueue:
         """Whether RQ still knows the attempt (a restarted Redis without persistence forgets)."""
         return RqJob.exists(f"{job_id}-{attempt}", connection=self.connection)
 
+    def enqueue_deliveries(self, delivery_ids: list[int]) -> None:
+        """One RQ job per webhook delivery, all sent to Redis in one round trip."""
+        jobs = [
+            Queue.prepare_data(
+                "mes_web.jobs.webhooks.webhook_deliver",
+                args=(delivery_id,),
+                job_id=_delivery_job_id(delivery_id),
+                result_ttl=0,  # the delivery row is the record
+                failure_ttl=FAILURE_TTL,
+            )
+            for delivery_id in delivery_ids
+        ]
+        try:
+            self.webhook_queue.enqueue_many(jobs)
+        except RedisError as exc:
+            raise ConnectionError(f"Redis: {exc}") from exc
+
+    def holds_delivery(self, delivery_id: int) -> bool:
+        return RqJob.exists(_delivery_job_id(delivery_id), connection=self.connection)
+
+
+def _delivery_job_id(delivery_id: int) -> str:
+    return f"webhook-delivery-{delivery_id}"
+
 
 class InProcessJobQueue:
     """Jobs one at a time in a thread of the web process: `make run` needs no Redis."""
@@ -45,7 +75,9 @@ class InProcessJobQueue:
     def __init__(self, app: Flask):
         self.app = app
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mes_web-job")
+        self.sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mes_web-webhook")
         self.submitted: set[tuple[str, int]] = set()
+        self.deliveries: set[int] = set()
 
     def enqueue(self, job_id: str, attempt: int) -> None:
         self.submitted.add((job_id, attempt))
@@ -55,6 +87,14 @@ class InProcessJobQueue:
         """Whether this process took the attempt: what another process queued died with it."""
         return (job_id, attempt) in self.submitted
 
+    def enqueue_deliveries(self, delivery_ids: list[int]) -> None:
+        self.deliveries.update(delivery_ids)
+        for delivery_id in delivery_ids:
+            self.sender.submit(self._deliver, delivery_id)
+
+    def holds_delivery(self, delivery_id: int) -> bool:
+        return delivery_id in self.deliveries
+
     def _run(self, job_id: str, attempt: int) -> None:
         with self.app.app_context():
             try:
@@ -63,6 +103,10 @@ class InProcessJobQueue:
                 pass
             finally:
                 db.session.remove()
+
+    def _deliver(self, delivery_id: int) -> None:
+        with self.app.app_context():
+            webhook_deliver(delivery_id)
 
 
 def init_app(app: Flask) -> None:
@@ -78,8 +122,20 @@ def job_queue() -> RedisJobQueue:
     return queue
 
 
+class JobWorker(Worker):
+    """Runs each job in a forked child, except webhook deliveries: small and many, they run in the worker itself."""
+
+    def execute_job(self, job, queue):
+        if queue.name == WEBHOOK_QUEUE_NAME:
+            return SimpleWorker.execute_job(self, job, queue)
+        return super().execute_job(job, queue)
+
+
 def worker_run(*, burst: bool = False) -> None:
-    """Work the queue; each job runs in a forked child that opens its own database connections."""
+    """Work both queues and dispatch the event log's webhooks; a forked child opens its own database connections."""
     queue = job_queue()
-    db.engine.dispose()
-    Worker([queue.queue], connection=queue.connection).work(burst=burst)
+    engine = db.engine
+    engine.dispose()
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    with OutboxDispatcher(current_app._get_current_object()).running():
+        JobWorker([queue.queue, queue.webhook_queue], connection=queue.connection).work(burst=burst)

@@ -15,11 +15,11 @@ from mes_web.jobs.queues import QUEUE_NAME, job_queue
 from mes_web.jobs.runner import job_run
 from mes_web.selectors.analytics import dashboard
 from mes_web.selectors.cached import dashboard_refresh
-from mes_web.selectors.webhooks import webhook_deliveries_due
 from mes_web.services.batches import batches_close_overdue
 from mes_web.services.files import files_delete_older_than
 from mes_web.services.jobs import jobs_delete_scheduled_older_than, jobs_fail_stalled, periodic_job_record
 from mes_web.services.transaction import SYSTEM
+from mes_web.services.webhook_deliveries import deliveries_resend_lost
 
 SCHEDULE_ID_PREFIX = "mes_web-periodic-"
 
@@ -42,8 +42,7 @@ def _refresh_dashboard() -> str:
 
 
 def _resend_webhooks() -> str:
-    # The sending arrives with outgoing webhooks; until then this counts what would be re-sent.
-    return f"Доставок вебхуков, ждущих повторной отправки: {len(webhook_deliveries_due())}."
+    return f"Доставок вебхуков, потерянных очередью или обработчиком и отправленных снова: {deliveries_resend_lost()}."
 
 
 def _fail_stalled_jobs() -> str:

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mes_web.clock import utcnow
 from mes_web.extensions import db
@@ -29,18 +29,64 @@ class WebhookSubscription(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class DeliveryStatus:
+    """Where a delivery is: waiting in the queue, being sent, waiting to retry, or done."""
+
+    QUEUED = "queued"  # handed to the queue at queued_at
+    SENDING = "sending"  # an attempt started at last_attempt_at
+    RETRYING = "retrying"  # the next attempt is due at next_attempt_at
+    DELIVERED = "delivered"
+    FAILED = "failed"  # no attempts left, or the subscription was disabled
+
+
 class WebhookDelivery(db.Model):
+    """One message to one subscription; redelivering sends the same bytes again."""
+
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (Index("idx_delivery_subscription", "subscription_id", "id"),)
+    __table_args__ = (
+        Index("idx_delivery_subscription", "subscription_id", "id"),
+        # An event becomes at most one delivery per subscription, however often dispatching is tried.
+        UniqueConstraint("subscription_id", "event_id", name="uq_delivery_subscription_event"),
+        Index(
+            "idx_delivery_waiting",
+            "status",
+            "next_attempt_at",
+            postgresql_where=text("status IN ('queued', 'sending', 'retrying')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    event_id: Mapped[int | None] = mapped_column(BigId)  # None for a test (ping)
+    message_id: Mapped[str] = mapped_column(String(64))  # webhook-id: the same on every attempt
     event_type: Mapped[str] = mapped_column(String(50))
-    payload: Mapped[dict] = mapped_column(Json)
-    status: Mapped[str] = mapped_column(String(20), default="pending", server_default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    response_status: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict] = mapped_column(Json)  # the body, exactly as sent
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since it was last (re)queued
+    response_status: Mapped[int | None] = mapped_column(Integer)  # of the last attempt
     response_body: Mapped[str | None] = mapped_column(Text)
     error_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    attempt_history: Mapped[list["WebhookAttempt"]] = relationship(
+        order_by="WebhookAttempt.id", lazy="raise", viewonly=True
+    )
+
+
+class WebhookAttempt(db.Model):
+    """One POST of a delivery and what came back: the delivery history."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("idx_attempt_delivery", "delivery_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id", ondelete="CASCADE"))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    response_body: Mapped[str] = mapped_column(Text, default="")

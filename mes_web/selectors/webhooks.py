@@ -1,6 +1,7 @@
 """Webhook subscriptions and deliveries as the admin screen and the API read them."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from mes_web.errors import NotFound
 from mes_web.extensions import db
@@ -21,15 +22,36 @@ def webhook_get(webhook_id: int) -> WebhookSubscription:
     return subscription
 
 
-def webhook_deliveries_due() -> list[WebhookDelivery]:
-    """Failed deliveries of active subscriptions that still have attempts left."""
-    query = (
-        select(WebhookDelivery)
-        .join(WebhookSubscription, WebhookDelivery.subscription_id == WebhookSubscription.id)
-        .where(
-            WebhookDelivery.status == "failed",
-            WebhookSubscription.is_active.is_(True),
-            WebhookDelivery.attempts < WebhookSubscription.retry_count,
+def webhook_deliveries_page(webhook_id: int, *, offset: int, limit: int) -> tuple[list[WebhookDelivery], int]:
+    """One page of a subscription's deliveries, newest first, each with its attempts (oldest first) loaded."""
+    webhook_get(webhook_id)
+    query = select(WebhookDelivery).where(WebhookDelivery.subscription_id == webhook_id)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    deliveries = list(
+        db.session.scalars(
+            query.options(selectinload(WebhookDelivery.attempt_history))
+            .order_by(WebhookDelivery.id.desc())
+            .offset(offset)
+            .limit(limit)
         )
     )
-    return list(db.session.scalars(query))
+    return deliveries, total
+
+
+def webhook_delivery_get(webhook_id: int, delivery_id: int) -> WebhookDelivery:
+    """A subscription's delivery with its attempts, or a 404 naming it."""
+    delivery = db.session.get(WebhookDelivery, delivery_id, options=[selectinload(WebhookDelivery.attempt_history)])
+    if delivery is None or delivery.subscription_id != webhook_id:
+        raise NotFound(f"Доставка {delivery_id} подписки {webhook_id} не найдена.", code="delivery_not_found")
+    return delivery
+
+
+def webhooks_last_delivery(webhook_ids: list[int]) -> dict[int, WebhookDelivery]:
+    """The newest delivery of each subscription, for the settings screen's cards."""
+    newest = (
+        select(func.max(WebhookDelivery.id))
+        .where(WebhookDelivery.subscription_id.in_(webhook_ids))
+        .group_by(WebhookDelivery.subscription_id)
+    )
+    rows = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(newest)))
+    return {delivery.subscription_id: delivery for delivery in rows}

@@ -4,13 +4,13 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from mes_web.clock import utcnow
 from mes_web.errors import Invalid, NotFound, refuse_if_invalid
 from mes_web.extensions import db
 from mes_web.integrations.webhooks import AddressRefused, AllowList, secret_generate, signing_key, target_check
-from mes_web.models import WebhookDelivery, WebhookSubscription
+from mes_web.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from mes_web.services import fields as f
 from mes_web.services.transaction import Actor, transactional
 
@@ -136,6 +136,8 @@ def webhook_update(*, webhook_id: int, payload, actor: Actor) -> WebhookSubscrip
 def webhook_delete(*, webhook_id: int, actor: Actor) -> None:
     """Remove a subscription and its delivery history."""
     subscription = webhook_for_update(webhook_id)
+    deliveries = select(WebhookDelivery.id).where(WebhookDelivery.subscription_id == subscription.id)
+    db.session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
     db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id))
     db.session.delete(subscription)
 

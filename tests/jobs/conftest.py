@@ -17,8 +17,10 @@ def app(pg):
 def job_queue(app):
     queue = current_app.extensions["mes_web.job_queue"]
     queue.queue.empty()
+    queue.webhook_queue.empty()
     yield queue
     queue.queue.empty()
+    queue.webhook_queue.empty()
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def run_jobs(job_queue):
     """Work the queue until it is empty, in this process and transaction, like a worker would."""
 
     def run() -> None:
-        SimpleWorker([job_queue.queue], connection=job_queue.connection).work(burst=True)
+        SimpleWorker([job_queue.queue, job_queue.webhook_queue], connection=job_queue.connection).work(burst=True)
 
     return run
 

@@ -1,4 +1,4 @@
-"""Rows to JSON with English keys and datetimes in the plant's time zone."""
+"""Rows to JSON with English keys and datetimes in the plant's time zone: the API's answers and webhook bodies."""
 
 from mes_web.clock import isoformat
 from mes_web.models import Batch, WorkCenter
