@@ -1,7 +1,9 @@
-"""The OpenAPI paths of webhook subscriptions (admin tokens)."""
+"""The OpenAPI paths of webhook subscriptions and their deliveries (admin tokens)."""
 
-from mes_web.api.openapi_parts import COUNT, NULLABLE_TIME, STRING, body, errors, json_response
+from mes_web.api.openapi_parts import COUNT, FILTERS, NULLABLE_TIME, STRING, body, errors, json_response, obj
+from mes_web.selectors.webhooks import DELIVERY_STATUSES
 from mes_web.services.fields import INT32_MAX
+from mes_web.services.webhook_deliveries import PING
 from mes_web.services.webhooks import EVENT_TYPES
 
 EVENT_NAMES = {"enum": [*EVENT_TYPES, *(name.replace("_", ".", 1) for name in EVENT_TYPES)]}
@@ -33,6 +35,50 @@ WEBHOOK = {
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
     },
+}
+PAGE_PARAMETERS = [
+    {"name": name, "in": "query", "required": False, "schema": schema}
+    for name, schema in FILTERS
+    if name in ("offset", "limit")
+]
+DELIVERY_ID = WEBHOOK_ID | {"name": "delivery_id"}
+NULLABLE_COUNT = {"type": ["integer", "null"]}
+NULLABLE_STRING = {"type": ["string", "null"]}
+ATTEMPT = obj(
+    {
+        "attempted_at": {"type": "string", "format": "date-time"},
+        "status_code": NULLABLE_COUNT | {"description": "null when no answer came (timeout, refused, dropped)"},
+        "latency_ms": COUNT,
+        "error": NULLABLE_STRING | {"description": "null on a 2xx answer"},
+        "response_body": STRING | {"description": "The first 2 KB of the answer"},
+    }
+)
+DELIVERY = obj(
+    {
+        "id": COUNT,
+        "event_id": NULLABLE_COUNT | {"description": "null for a test (ping)"},
+        "message_id": STRING | {"description": "The webhook-id header and the body's id: the same on every attempt"},
+        "event_type": {"enum": [*EVENT_TYPES, PING]},
+        "status": {"enum": list(DELIVERY_STATUSES)},
+        "attempts": COUNT | {"description": "Attempts since the delivery was last queued or redelivered"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "last_attempt_at": NULLABLE_TIME,
+        "next_attempt_at": NULLABLE_TIME | {"description": "When the next retry is due (status retrying)"},
+        "delivered_at": NULLABLE_TIME,
+        "response_status": NULLABLE_COUNT | {"description": "Of the last attempt"},
+        "error_message": NULLABLE_STRING | {"description": "Of the last attempt"},
+        "payload": obj({"id": STRING, "event": STRING, "data": {"type": "object"}, "timestamp": STRING})
+        | {"description": "The body exactly as it is sent"},
+        "attempt_history": {
+            "type": "array",
+            "items": ATTEMPT,
+            "description": "Every attempt, oldest first, those before a redelivery included",
+        },
+    }
+)
+DELIVERY_ACCEPTED = {
+    "202": json_response(DELIVERY, "Queued; follow it at the Location header's URL")
+    | {"headers": {"Location": {"schema": STRING, "description": "The delivery's URL"}}}
 }
 WITH_SECRET = {"allOf": [WEBHOOK, {"type": "object", "required": ["secret_key"], "properties": {"secret_key": STRING}}]}
 
@@ -89,6 +135,46 @@ WEBHOOK_PATHS = {
             "summary": "A new secret; the old one keeps signing beside it for 24 hours",
             "parameters": [WEBHOOK_ID],
             "responses": {"200": json_response(WITH_SECRET, "The new secret")} | errors(401, 403, 404),
+        }
+    },
+    "/webhooks/{webhook_id}/test": {
+        "post": {
+            "summary": "Send a test event (ping) now, even to a disabled subscription; it is tried once",
+            "parameters": [WEBHOOK_ID],
+            "responses": DELIVERY_ACCEPTED | errors(401, 403, 404),
+        }
+    },
+    "/webhooks/{webhook_id}/deliveries": {
+        "get": {
+            "summary": "A subscription's deliveries, newest first, each with its attempts",
+            "parameters": [
+                WEBHOOK_ID,
+                {"name": "status", "in": "query", "required": False, "schema": {"enum": list(DELIVERY_STATUSES)}},
+                *PAGE_PARAMETERS,
+            ],
+            "responses": {
+                "200": json_response(
+                    obj(
+                        {"items": {"type": "array", "items": DELIVERY}, "total": COUNT, "offset": COUNT, "limit": COUNT}
+                    ),
+                    "One page of deliveries",
+                )
+            }
+            | errors(401, 403, 404, 422),
+        }
+    },
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}": {
+        "get": {
+            "summary": "A delivery with its attempts",
+            "parameters": [WEBHOOK_ID, DELIVERY_ID],
+            "responses": {"200": json_response(DELIVERY, "The delivery")} | errors(401, 403, 404),
+        }
+    },
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        "post": {
+            "summary": "Send a finished delivery again: the same body and webhook-id, with the retries afresh",
+            "parameters": [WEBHOOK_ID, DELIVERY_ID],
+            "responses": DELIVERY_ACCEPTED | errors(401, 403, 404, 409),
         }
     },
 }

@@ -4,6 +4,7 @@ from flask import request
 
 from mes_web.errors import DomainError, refuse_if_invalid
 from mes_web.selectors.batches import FILTER_PARSERS, BatchFilters
+from mes_web.selectors.webhooks import DELIVERY_STATUSES
 from mes_web.services import fields as f
 
 
@@ -63,3 +64,18 @@ def batch_list_params() -> tuple[BatchFilters, int, int]:
     offset, limit = _page_bounds(args, errors)
     refuse_if_invalid(errors, subject="Параметр")
     return BatchFilters(**values), offset, limit
+
+
+def delivery_list_params() -> tuple[str | None, int, int]:
+    """Status filter and page bounds of GET /webhooks/{id}/deliveries."""
+    args = request.args
+    errors = query_shape_errors({"status", "offset", "limit"})
+    status = None
+    if "status" in args and "status" not in errors:
+        try:
+            status = f.choice(args["status"], DELIVERY_STATUSES)
+        except f.FieldError as exc:
+            errors["status"] = str(exc)
+    offset, limit = _page_bounds(args, errors)
+    refuse_if_invalid(errors, subject="Параметр")
+    return status, offset, limit

@@ -5,7 +5,15 @@ from sqlalchemy.orm import selectinload
 
 from mes_web.errors import NotFound
 from mes_web.extensions import db
-from mes_web.models import WebhookDelivery, WebhookSubscription
+from mes_web.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
+
+DELIVERY_STATUSES = (
+    DeliveryStatus.QUEUED,
+    DeliveryStatus.SENDING,
+    DeliveryStatus.RETRYING,
+    DeliveryStatus.DELIVERED,
+    DeliveryStatus.FAILED,
+)
 
 
 def webhooks_list() -> tuple[list[WebhookSubscription], int]:
@@ -22,10 +30,14 @@ def webhook_get(webhook_id: int) -> WebhookSubscription:
     return subscription
 
 
-def webhook_deliveries_page(webhook_id: int, *, offset: int, limit: int) -> tuple[list[WebhookDelivery], int]:
-    """One page of a subscription's deliveries, newest first, each with its attempts (oldest first) loaded."""
+def webhook_deliveries_page(
+    webhook_id: int, *, offset: int, limit: int, status: str | None = None
+) -> tuple[list[WebhookDelivery], int]:
+    """One page of a subscription's deliveries (of one status, if given), newest first, with their attempts loaded."""
     webhook_get(webhook_id)
     query = select(WebhookDelivery).where(WebhookDelivery.subscription_id == webhook_id)
+    if status is not None:
+        query = query.where(WebhookDelivery.status == status)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     deliveries = list(
         db.session.scalars(
@@ -40,7 +52,13 @@ def webhook_deliveries_page(webhook_id: int, *, offset: int, limit: int) -> tupl
 
 def webhook_delivery_get(webhook_id: int, delivery_id: int) -> WebhookDelivery:
     """A subscription's delivery with its attempts, or a 404 naming it."""
-    delivery = db.session.get(WebhookDelivery, delivery_id, options=[selectinload(WebhookDelivery.attempt_history)])
+    # Read afresh: a delivery a service just changed sits in the session without its attempts loaded.
+    delivery = db.session.get(
+        WebhookDelivery,
+        delivery_id,
+        options=[selectinload(WebhookDelivery.attempt_history)],
+        populate_existing=True,
+    )
     if delivery is None or delivery.subscription_id != webhook_id:
         raise NotFound(f"Доставка {delivery_id} подписки {webhook_id} не найдена.", code="delivery_not_found")
     return delivery

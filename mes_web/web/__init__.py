@@ -4,4 +4,15 @@ from flask import Blueprint
 
 web = Blueprint("web", __name__)
 
-from mes_web.web import analytics, auth, batches, board, errors, files, jobs, station, webhooks  # noqa: E402, F401
+from mes_web.web import (  # noqa: E402, F401
+    analytics,
+    auth,
+    batches,
+    board,
+    errors,
+    files,
+    jobs,
+    station,
+    webhook_deliveries,
+    webhooks,
+)

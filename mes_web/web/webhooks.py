@@ -1,11 +1,14 @@
-"""Webhook settings for admins: subscriptions, each a card that edits, toggles and rotates itself."""
+"""Webhook settings for admins: subscriptions, each a card that edits, toggles and rotates itself.
+
+Each card also shows its last delivery; sending a test and the delivery history are in webhook_deliveries.py.
+"""
 
 from flask import g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from mes_web.errors import DomainError
 from mes_web.models import Role, WebhookSubscription
-from mes_web.selectors.webhooks import webhook_get, webhooks_list
+from mes_web.selectors.webhooks import webhook_get, webhooks_last_delivery, webhooks_list
 from mes_web.services.webhooks import (
     DEFAULTS,
     EVENT_TYPES,
@@ -52,14 +55,19 @@ def _saved_values(subscription: WebhookSubscription) -> dict:
 
 
 def _card(subscription: WebhookSubscription, status: int = 200, **context):
-    return _render("webhooks/_subscription.html", subscription=subscription, **context), status
+    last = webhooks_last_delivery([subscription.id])
+    html = _render("webhooks/_subscription.html", subscription=subscription, last_deliveries=last, **context)
+    return html, status
 
 
 @web.get("/webhooks")
 @requires_role(Role.ADMIN)
 def webhooks_page():
     subscriptions, _ = webhooks_list()
-    return _render("webhooks/index.html", subscriptions=subscriptions, values=_blank_values(), errors={})
+    last = webhooks_last_delivery([subscription.id for subscription in subscriptions])
+    return _render(
+        "webhooks/index.html", subscriptions=subscriptions, last_deliveries=last, values=_blank_values(), errors={}
+    )
 
 
 @web.post("/webhooks")
@@ -72,7 +80,7 @@ def webhook_create_action():
     except DomainError as exc:
         return _render("webhooks/_form.html", values=values, errors=exc.fields or {"": exc.detail}), exc.status
     form = _render("webhooks/_form.html", values=_blank_values(), errors={}, created=subscription, secret=secret)
-    row = _render("webhooks/_subscription.html", subscription=subscription)
+    row = _render("webhooks/_subscription.html", subscription=subscription, last_deliveries={})
     return form + f'<div hx-swap-oob="beforeend:#webhook-list">{row}</div>', 201
 
 

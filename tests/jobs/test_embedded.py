@@ -1,11 +1,14 @@
 """`make run`'s default: no Redis, no MinIO. Jobs run in a thread of the app and files come from a folder."""
 
 import io
+import json
 import time
 
 import pytest
 from pypdf import PdfReader
 
+from mes_web.jobs.dispatcher import OutboxDispatcher
+from mes_web.models import Role
 from tests.factories import add_codes, create_batch
 
 
@@ -40,3 +43,15 @@ def test_a_report_runs_in_process_and_downloads_from_the_app(sqlite, supervisor)
         text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(download.data)).pages)
     assert "777" in text and "E-2" in text
     assert client.get(url.replace("/files/", "/files/x")).status_code == 404
+
+
+def test_webhooks_are_dispatched_and_sent_inside_the_process(sqlite, supervisor, tokens, webhook_receiver):
+    sqlite.config["WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"
+    client = sqlite.test_client()
+    hook = {"url": webhook_receiver.url(), "events": ["batch_created"]}
+    assert client.post("/api/v1/webhooks", json=hook, headers=tokens[Role.ADMIN]).status_code == 201
+    with OutboxDispatcher(sqlite, every_seconds=0.05).running():  # what `flask serve` (make run) starts
+        batch = create_batch(client, supervisor, НомерПартии=778)
+        (request,) = webhook_receiver.wait_for(1, timeout=10)
+    body = json.loads(request.body)
+    assert body["event"] == "batch_created" and body["data"]["batch"]["id"] == batch["id"]
