@@ -7,7 +7,9 @@ from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker
+from rq.exceptions import NoSuchJobError
 from rq.job import Job as RqJob
+from rq.job import JobStatus
 
 from mes_web.extensions import db
 from mes_web.jobs.dispatcher import OutboxDispatcher
@@ -62,7 +64,12 @@ class RedisJobQueue:
             raise ConnectionError(f"Redis: {exc}") from exc
 
     def holds_delivery(self, delivery_id: int) -> bool:
-        return RqJob.exists(_delivery_job_id(delivery_id), connection=self.connection)
+        """Whether the delivery's job waits in the queue or runs (a job that failed is kept, but not held)."""
+        try:
+            job = RqJob.fetch(_delivery_job_id(delivery_id), connection=self.connection)
+        except NoSuchJobError:
+            return False
+        return job.get_status() in (JobStatus.QUEUED, JobStatus.STARTED)
 
 
 def _delivery_job_id(delivery_id: int) -> str:

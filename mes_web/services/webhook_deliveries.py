@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from uuid import uuid4
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 
 from mes_web.clock import utcnow
 from mes_web.errors import InvalidState, NotFound
@@ -92,7 +92,7 @@ def events_dispatch(*, limit: int = EVENTS_PER_DISPATCH) -> int:
         for event in events
         if event.event_type in subscription.events and event.occurred_at >= subscription.created_at
     ]
-    bodies = event_bodies([event for event in {event.id: event for event, _ in wanted}.values()])
+    bodies = event_bodies(list({event.id: event for event, _ in wanted}.values()))
     now = utcnow()
     rows = [
         {
@@ -159,7 +159,7 @@ def delivery_claim(*, delivery_id: int) -> DeliveryClaim | None:
     delivery = db.session.get(WebhookDelivery, delivery_id)
     subscription = db.session.get(WebhookSubscription, delivery.subscription_id)
     if not subscription.is_active and delivery.event_type != PING:
-        delivery.status, delivery.error_message = DeliveryStatus.FAILED, NOT_ACTIVE
+        delivery.status, delivery.error_message, delivery.attempts = DeliveryStatus.FAILED, NOT_ACTIVE, claimed - 1
         return None
     return DeliveryClaim(
         delivery_id=delivery.id,
@@ -303,8 +303,3 @@ def delivery_redeliver(*, webhook_id: int, delivery_id: int, actor: Actor) -> We
     _enqueue_after_commit([delivery.id])
     return delivery
 
-
-def deliveries_waiting() -> int:
-    """How many deliveries are not finished yet (queued, being sent or waiting to retry)."""
-    waiting = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.RETRYING)
-    return db.session.scalar(select(func.count()).where(WebhookDelivery.status.in_(waiting)))

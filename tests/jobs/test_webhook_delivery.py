@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from rq.job import JobStatus
 
 from mes_web.clock import utcnow
 from mes_web.extensions import db
@@ -300,3 +301,17 @@ def test_during_a_rotation_both_secrets_sign(client, supervisor, admin, subscrib
     assert _verify_standard(hook["secret_key"], request.headers, request.body)
     assert _verify_standard(rotated["secret_key"], request.headers, request.body)
     assert _verify_simple(rotated["secret_key"], request.headers, request.body)
+
+
+def test_a_delivery_whose_job_failed_is_sent_again(
+    client, supervisor, subscribe, webhook_receiver, run_jobs, job_queue
+):
+    subscribe(webhook_receiver.url(), ["batch_created"])
+    create_batch(client, supervisor)
+    events_dispatch()
+    (job,) = job_queue.webhook_queue.get_jobs()
+    job_queue.webhook_queue.remove(job)  # as if the job had raised before claiming (its record kept for a week)
+    job.set_status(JobStatus.FAILED)
+    assert deliveries_resend_lost(now=utcnow() + timedelta(minutes=2)) == 1
+    run_jobs()
+    assert len(webhook_receiver.wait_for(1)) == 1
