@@ -51,7 +51,8 @@ def webhook_deliveries_page(
 
 
 def webhook_delivery_get(webhook_id: int, delivery_id: int) -> WebhookDelivery:
-    """A subscription's delivery with its attempts, or a 404 naming it."""
+    """A subscription's delivery with its attempts, or a 404 naming the subscription or the delivery."""
+    webhook_get(webhook_id)
     # Read afresh: a delivery a service just changed sits in the session without its attempts loaded.
     delivery = db.session.get(
         WebhookDelivery,
