@@ -302,4 +302,3 @@ def delivery_redeliver(*, webhook_id: int, delivery_id: int, actor: Actor) -> We
     delivery.next_attempt_at = delivery.delivered_at = None
     _enqueue_after_commit([delivery.id])
     return delivery
-

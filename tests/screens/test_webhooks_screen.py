@@ -265,7 +265,7 @@ def test_a_refused_redelivery_shows_the_services_message_in_its_row(admin_browse
     response = admin_browser.post(f"/webhooks/{hook}/deliveries/{delivery_id}/redeliver", htmx=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert html.startswith(f'<li id="delivery-{delivery_id}"')
+    assert html.strip().startswith(f'<li id="delivery-{delivery_id}"')
     assert '<p class="form-error" role="alert">Подписка отключена: включите её, чтобы доставить снова.</p>' in html
     assert "HX-Trigger" not in response.headers
     assert db.session.scalar(select(WebhookDelivery.status)) == DeliveryStatus.DELIVERED
@@ -287,3 +287,15 @@ def test_other_roles_cannot_send_tests_or_read_deliveries(operator_browser, supe
         assert browser.post(f"/webhooks/{hook}/deliveries/{delivery.id}/redeliver", htmx=True).status_code == 403
     assert admin_browser.raw_post(f"/webhooks/{hook}/ping", headers={"HX-Request": "true"}).status_code == 400
     assert _delivery_ids(hook) == [delivery.id]
+
+
+def test_a_delivery_given_up_without_a_post_says_why(admin_browser, webhook_receiver, deliver):
+    hook = _subscribe(webhook_receiver.url())
+    batches_upsert(payload=[shift_task()], actor=SYSTEM)
+    events_dispatch()
+    webhook_update(webhook_id=hook, payload={"is_active": False}, actor=SYSTEM)
+    deliver()
+    html = admin_browser.get(f"/webhooks/{hook}/deliveries", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "не доставлено" in html and "attempt__code" not in html
+    assert '<p class="delivery__error">Подписка отключена; доставка не отправлялась.</p>' in html
+    assert webhook_receiver.requests == []

@@ -1,5 +1,10 @@
-"""The webhook settings screen in Chromium, as an admin uses it: create, edit, disable, rotate, delete."""
+"""The webhook settings screen in Chromium, as an admin uses it: create, edit, disable, rotate, delete,
+send a test to a real receiver and read the delivery history.
 
+The live app has no Redis: deliveries are sent by a thread of the web process, as in the embedded mode.
+"""
+
+import json
 import re
 
 import pytest
@@ -7,10 +12,11 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from mes_web.extensions import db
-from mes_web.models import WebhookSubscription
+from mes_web.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from mes_web.services.transaction import SYSTEM
+from mes_web.services.webhook_deliveries import events_dispatch
 from mes_web.services.webhooks import webhook_create
-from tests.web.helpers import screenshot
+from tests.web.helpers import plant_time, screenshot
 
 RECEIVER = "http://127.0.0.1:9/hooks"
 ADMIN_PASSWORD = "admin-pass"
@@ -43,6 +49,14 @@ def subscription(live_app) -> int:
     """A subscription made through the service, as the API would make it."""
     with live_app.app_context():
         created, _ = webhook_create(payload={"url": RECEIVER, "events": ["batch_created"]}, actor=SYSTEM)
+        return created.id
+
+
+@pytest.fixture
+def receiving(live_app, webhook_receiver) -> int:
+    """A subscription whose receiver is a real HTTP server on loopback."""
+    with live_app.app_context():
+        created, _ = webhook_create(payload={"url": webhook_receiver.url(), "events": ["batch_created"]}, actor=SYSTEM)
         return created.id
 
 
@@ -187,3 +201,107 @@ def test_other_roles_have_no_link_and_are_refused(sign_in, role):
     response = page.goto("/webhooks")
     assert response.status == 403
     expect(page.locator("#webhook-create")).to_have_count(0)
+
+
+def _history(page: Page, subscription_id: int):
+    return page.locator(f"#webhook-{subscription_id}-history")
+
+
+def _attempts(live_app) -> list[tuple[int | None, str]]:
+    with live_app.app_context():
+        rows = db.session.execute(select(WebhookAttempt.status_code, WebhookAttempt.attempted_at))
+        return [tuple(row) for row in rows]
+
+
+def _send_a_test(admin: Page, subscription_id: int):
+    """Press «Отправить тест» and wait for the test to be delivered; returns its row in the history."""
+    _card(admin, subscription_id).get_by_role("button", name="Отправить тест").click()
+    row = _history(admin, subscription_id).locator("li.delivery").first
+    expect(row).to_have_attribute("data-status", "delivered", timeout=10_000)
+    return row
+
+
+def test_a_test_reaches_the_receiver_and_the_card_and_history_show_it(admin, live_app, receiving, webhook_receiver):
+    admin.reload()
+    card = _card(admin, receiving)
+    expect(card.locator(".webhook__last")).to_contain_text("доставок ещё не было")
+    webhook_receiver.answer(("sleep", 1.5))  # a slow receiver: the screen must follow the test until it ends
+
+    card.get_by_role("button", name="Отправить тест").click()
+    row = _history(admin, receiving).locator("li.delivery").first
+    expect(row.locator(".delivery__state")).to_have_text(re.compile("^(в очереди|отправляется)$"))
+    expect(card.locator(".webhook__last")).to_contain_text(re.compile("в очереди|отправляется"))
+    expect(row).to_have_attribute("data-status", "delivered", timeout=10_000)
+    (request,) = webhook_receiver.wait_for(1)
+    body = json.loads(request.body)
+    assert body["event"] == "ping" and body["id"] == request.headers["webhook-id"]
+    expect(row.locator(".delivery__state")).to_have_text("доставлено")
+    expect(row.locator(".delivery__event")).to_have_text("Проверка (ping)")
+    expect(row.locator(".delivery__message-id")).to_have_text(request.headers["webhook-id"])
+    [(code, attempted_at)] = _attempts(live_app)
+    attempt = row.locator("tr.attempt")
+    expect(attempt).to_have_count(1)
+    expect(attempt.locator(".attempt__code")).to_have_text("200")
+    expect(attempt.locator(".attempt__time")).to_have_text(plant_time(attempted_at, "%d.%m.%Y %H:%M:%S"))
+    expect(attempt.locator(".attempt__body")).to_have_text("OK")
+    expect(attempt.locator(".attempt__latency")).to_have_text(re.compile(r"^\d+$"))
+    last = card.locator(".webhook__last")
+    expect(last).to_contain_text("Проверка")
+    expect(last).to_contain_text("доставлено · HTTP 200")
+    expect(row).not_to_have_attribute("hx-trigger", "every 2s")  # done: it no longer asks for itself
+    screenshot(admin, "webhooks_test_delivered")
+
+    _history(admin, receiving).get_by_role("button", name="Скрыть").click()
+    expect(_history(admin, receiving).locator("li.delivery")).to_have_count(0)
+    card.get_by_role("button", name="История доставок").click()
+    expect(_history(admin, receiving).locator("li.delivery")).to_have_count(1)
+
+
+def test_a_failed_test_shows_the_receivers_answer(admin, receiving, webhook_receiver):
+    webhook_receiver.answer((503, {}, "ERP на обслуживании до 06:00"))
+    admin.reload()
+    _card(admin, receiving).get_by_role("button", name="Отправить тест").click()
+    row = _history(admin, receiving).locator("li.delivery").first
+    expect(row).to_have_attribute("data-status", "failed", timeout=10_000)
+    expect(row.locator(".delivery__state")).to_have_text("не доставлено")
+    expect(row.locator(".attempt__code")).to_have_text("503")
+    expect(row.locator(".attempt__error")).to_have_text("Получатель ответил 503.")
+    expect(row.locator(".attempt__body")).to_have_text("ERP на обслуживании до 06:00")
+    expect(_card(admin, receiving).locator(".webhook__last")).to_contain_text("не доставлено · HTTP 503")
+
+
+def test_redelivering_sends_the_same_message_again_and_adds_an_attempt(admin, live_app, receiving, webhook_receiver):
+    admin.reload()
+    row = _send_a_test(admin, receiving)
+    row.get_by_role("button", name="Доставить снова").click()
+
+    expect(row.locator("tr.attempt")).to_have_count(2, timeout=10_000)
+    expect(row).to_have_attribute("data-status", "delivered")
+    first, second = webhook_receiver.wait_for(2)
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
+    assert first.body == second.body
+    expect(row.locator(".attempt__code")).to_have_text(["200", "200"])
+    assert [code for code, _ in _attempts(live_app)] == [200, 200]
+    expect(_history(admin, receiving).locator("li.delivery")).to_have_count(1)
+
+
+def test_a_refused_redelivery_says_why_in_its_row(admin, live_app, plant, receiving, webhook_receiver):
+    plant.batch()
+    with live_app.app_context():
+        events_dispatch()  # what the worker's dispatcher thread does; the sending thread takes it from there
+    webhook_receiver.wait_for(1)
+    admin.reload()
+    card = _card(admin, receiving)
+    expect(card.locator(".webhook__last")).to_contain_text("Партия создана")
+    card.get_by_role("button", name="Отключить").click()
+    expect(card.locator(".webhook__state")).to_have_text("отключена")
+    card.get_by_role("button", name="История доставок").click()
+    row = _history(admin, receiving).locator("li.delivery").first
+    expect(row).to_have_attribute("data-status", "delivered")
+
+    row.get_by_role("button", name="Доставить снова").click()
+    expect(row.get_by_role("alert")).to_have_text("Подписка отключена: включите её, чтобы доставить снова.")
+    expect(row).to_have_attribute("data-status", "delivered")
+    assert len(webhook_receiver.requests) == 1
+    with live_app.app_context():
+        assert db.session.scalar(select(func.count(WebhookDelivery.id))) == 1
