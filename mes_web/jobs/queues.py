@@ -14,11 +14,12 @@ from rq.job import JobStatus
 from mes_web.extensions import db
 from mes_web.jobs.dispatcher import OutboxDispatcher
 from mes_web.jobs.runner import job_run
-from mes_web.jobs.webhooks import webhook_deliver
+from mes_web.jobs.webhooks import webhooks_deliver
+from mes_web.services.webhook_deliveries import DeliveryJob
 
 QUEUE_NAME = "mes_web"
 WEBHOOK_QUEUE_NAME = "mes_web-webhooks"
-DELIVERY_TIMEOUT = 150  # seconds: longer than the longest subscription timeout (60 s) for connecting plus reading
+SECONDS_PER_DELIVERY = 130  # a job's time limit per delivery: connecting and reading may each take the 60 s timeout
 RESULT_TTL = 24 * 3600  # the database row is the record; RQ's copy is only for `rq info`
 FAILURE_TTL = 7 * 24 * 3600
 
@@ -27,7 +28,7 @@ class RedisJobQueue:
     def __init__(self, redis_url: str, timeout: int):
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(QUEUE_NAME, connection=self.connection, default_timeout=timeout)
-        self.webhook_queue = Queue(WEBHOOK_QUEUE_NAME, connection=self.connection, default_timeout=DELIVERY_TIMEOUT)
+        self.webhook_queue = Queue(WEBHOOK_QUEUE_NAME, connection=self.connection)
 
     def enqueue(self, job_id: str, attempt: int) -> None:
         try:
@@ -46,34 +47,31 @@ class RedisJobQueue:
         """Whether RQ still knows the attempt (a restarted Redis without persistence forgets)."""
         return RqJob.exists(f"{job_id}-{attempt}", connection=self.connection)
 
-    def enqueue_deliveries(self, delivery_ids: list[int]) -> None:
-        """One RQ job per webhook delivery, all sent to Redis in one round trip."""
-        jobs = [
+    def enqueue_deliveries(self, jobs: list[DeliveryJob]) -> None:
+        """Queue jobs of webhook deliveries, all sent to Redis in one round trip."""
+        prepared = [
             Queue.prepare_data(
-                "mes_web.jobs.webhooks.webhook_deliver",
-                args=(delivery_id,),
-                job_id=_delivery_job_id(delivery_id),
-                result_ttl=0,  # the delivery row is the record
+                "mes_web.jobs.webhooks.webhooks_deliver",
+                args=(job.subscription_id, job.delivery_ids),
+                job_id=job.job_id,
+                timeout=SECONDS_PER_DELIVERY * len(job.delivery_ids),
+                result_ttl=0,  # the delivery rows are the record
                 failure_ttl=FAILURE_TTL,
             )
-            for delivery_id in delivery_ids
+            for job in jobs
         ]
         try:
-            self.webhook_queue.enqueue_many(jobs)
+            self.webhook_queue.enqueue_many(prepared)
         except RedisError as exc:
             raise ConnectionError(f"Redis: {exc}") from exc
 
-    def holds_delivery(self, delivery_id: int) -> bool:
-        """Whether the delivery's job waits in the queue or runs (a job that failed is kept, but not held)."""
+    def holds_deliveries(self, job_id: str | None) -> bool:
+        """Whether the job waits in the queue or runs (a job that failed is kept, but not held)."""
         try:
-            job = RqJob.fetch(_delivery_job_id(delivery_id), connection=self.connection)
+            job = RqJob.fetch(job_id, connection=self.connection) if job_id else None
         except NoSuchJobError:
             return False
-        return job.get_status() in (JobStatus.QUEUED, JobStatus.STARTED)
-
-
-def _delivery_job_id(delivery_id: int) -> str:
-    return f"webhook-delivery-{delivery_id}"
+        return job is not None and job.get_status() in (JobStatus.QUEUED, JobStatus.STARTED)
 
 
 class InProcessJobQueue:
@@ -84,7 +82,7 @@ class InProcessJobQueue:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mes_web-job")
         self.sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mes_web-webhook")
         self.submitted: set[tuple[str, int]] = set()
-        self.deliveries: set[int] = set()
+        self.delivery_jobs: set[str] = set()
 
     def enqueue(self, job_id: str, attempt: int) -> None:
         self.submitted.add((job_id, attempt))
@@ -94,13 +92,13 @@ class InProcessJobQueue:
         """Whether this process took the attempt: what another process queued died with it."""
         return (job_id, attempt) in self.submitted
 
-    def enqueue_deliveries(self, delivery_ids: list[int]) -> None:
-        self.deliveries.update(delivery_ids)
-        for delivery_id in delivery_ids:
-            self.sender.submit(self._deliver, delivery_id)
+    def enqueue_deliveries(self, jobs: list[DeliveryJob]) -> None:
+        for job in jobs:
+            self.delivery_jobs.add(job.job_id)
+            self.sender.submit(self._deliver, job)
 
-    def holds_delivery(self, delivery_id: int) -> bool:
-        return delivery_id in self.deliveries
+    def holds_deliveries(self, job_id: str | None) -> bool:
+        return job_id in self.delivery_jobs
 
     def _run(self, job_id: str, attempt: int) -> None:
         with self.app.app_context():
@@ -111,9 +109,9 @@ class InProcessJobQueue:
             finally:
                 db.session.remove()
 
-    def _deliver(self, delivery_id: int) -> None:
+    def _deliver(self, job: DeliveryJob) -> None:
         with self.app.app_context():
-            webhook_deliver(delivery_id)
+            webhooks_deliver(job.subscription_id, job.delivery_ids)
 
 
 def init_app(app: Flask) -> None:
@@ -130,7 +128,7 @@ def job_queue() -> RedisJobQueue:
 
 
 class JobWorker(Worker):
-    """Runs each job in a forked child, except webhook deliveries: small and many, they run in the worker itself."""
+    """Runs each job in a forked child, except webhook deliveries: small and many, the worker sends them itself."""
 
     def execute_job(self, job, queue):
         if queue.name == WEBHOOK_QUEUE_NAME:

@@ -34,6 +34,7 @@ def upgrade():
         table.add_column(sa.Column("event_id", BIG_ID, nullable=True))
         table.add_column(sa.Column("message_id", sa.String(length=64), nullable=False))
         table.add_column(sa.Column("queued_at", sa.DateTime(timezone=True), nullable=True))
+        table.add_column(sa.Column("queue_job_id", sa.String(length=64), nullable=True))
         table.add_column(sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True))
         table.add_column(sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True))
         table.alter_column("status", server_default=None)
@@ -66,7 +67,7 @@ def downgrade():
     with op.batch_alter_table("webhook_deliveries") as table:
         table.drop_constraint("uq_delivery_subscription_event", type_="unique")
         table.alter_column("status", server_default="pending")
-        for column in ("next_attempt_at", "last_attempt_at", "queued_at", "message_id", "event_id"):
+        for column in ("next_attempt_at", "last_attempt_at", "queue_job_id", "queued_at", "message_id", "event_id"):
             table.drop_column(column)
     op.drop_index("idx_event_undispatched", table_name="events")
     with op.batch_alter_table("events") as table:

@@ -16,12 +16,8 @@ from mes_web.extensions import db
 from mes_web.models import DeliveryStatus, Role, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from mes_web.services.job_requests import import_request, report_request
 from mes_web.services.transaction import SYSTEM
-from mes_web.services.webhook_deliveries import (
-    deliveries_due_queue,
-    deliveries_resend_lost,
-    events_dispatch,
-    retry_delay,
-)
+from mes_web.services.webhook_deliveries import deliveries_due_queue, deliveries_resend_lost, events_dispatch
+from mes_web.services.webhook_sending import retry_delay
 from mes_web.services.webhooks import EVENT_TYPES
 from tests.factories import add_codes, create_batch, shift_task
 
@@ -315,3 +311,20 @@ def test_a_delivery_whose_job_failed_is_sent_again(
     assert deliveries_resend_lost(now=utcnow() + timedelta(minutes=2)) == 1
     run_jobs()
     assert len(webhook_receiver.wait_for(1)) == 1
+
+
+def test_one_job_sends_a_subscriptions_deliveries_and_stops_at_a_410(
+    client, supervisor, subscribe, webhook_receiver, run_jobs, job_queue
+):
+    subscribe(webhook_receiver.url(), ["batch_created"])
+    webhook_receiver.answer(410)
+    for _ in range(3):
+        create_batch(client, supervisor)
+    events_dispatch()
+    assert len(job_queue.webhook_queue.get_jobs()) == 1  # three deliveries of one subscription, one job
+    run_jobs()
+    time.sleep(0.2)
+    assert len(webhook_receiver.requests) == 1  # gone: the rest of the job is not sent
+    deliveries = db.session.query(WebhookDelivery).order_by(WebhookDelivery.id).all()
+    assert [d.status for d in deliveries] == [DeliveryStatus.FAILED] * 3
+    assert [d.error_message for d in deliveries[1:]] == ["Подписка отключена; доставка не отправлялась."] * 2
