@@ -6,6 +6,9 @@ import pytest
 from flask import current_app
 from rq import SimpleWorker
 
+from mes_web.models import Role
+from mes_web.services.webhook_deliveries import deliveries_due_queue, events_dispatch
+
 
 @pytest.fixture
 def app(pg):
@@ -31,6 +34,32 @@ def run_jobs(job_queue):
         SimpleWorker([job_queue.queue, job_queue.webhook_queue], connection=job_queue.connection).work(burst=True)
 
     return run
+
+
+@pytest.fixture
+def admin(tokens):
+    return tokens[Role.ADMIN]
+
+
+@pytest.fixture
+def subscribe(app, client, admin, monkeypatch):
+    """Subscribe the loopback receiver (opened by the allow-list); returns the subscription with its secret."""
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
+
+    def make(url: str, events: list[str], **fields) -> dict:
+        response = client.post("/api/v1/webhooks", json={"url": url, "events": events} | fields, headers=admin)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return make
+
+
+def deliver(run_jobs, now=None) -> None:
+    """What the dispatcher thread and the workers do: dispatch the log, queue the retries due `now`, send."""
+    while events_dispatch():
+        pass
+    deliveries_due_queue(now=now)
+    run_jobs()
 
 
 def task(client, headers, task_id: str) -> dict:

@@ -9,34 +9,9 @@ import pytest
 from mes_web.api.openapi import DOCUMENT
 from mes_web.clock import utcnow
 from mes_web.models import Role
-from mes_web.services.webhook_deliveries import deliveries_due_queue, events_dispatch
+from mes_web.services.webhook_deliveries import events_dispatch
 from tests.factories import create_batch
-
-
-@pytest.fixture
-def admin(tokens):
-    return tokens[Role.ADMIN]
-
-
-@pytest.fixture
-def subscribe(app, client, admin, monkeypatch):
-    """Subscribe the loopback receiver (opened by the allow-list) and return the subscription."""
-    monkeypatch.setitem(app.config, "WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
-
-    def make(url: str, events: list[str], **fields) -> dict:
-        response = client.post("/api/v1/webhooks", json={"url": url, "events": events} | fields, headers=admin)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
-
-    return make
-
-
-def _deliver(run_jobs, now=None) -> None:
-    """What the dispatcher thread and the workers do: dispatch the log, queue due retries, work the queue."""
-    while events_dispatch():
-        pass
-    deliveries_due_queue(now=now)
-    run_jobs()
+from tests.jobs.conftest import deliver
 
 
 def _documented(path: str, method: str, status: str) -> jsonschema_rs.Draft202012Validator:
@@ -66,9 +41,9 @@ def test_the_history_shows_every_attempt_of_a_delivery_that_failed_then_succeede
     hook = subscribe(webhook_receiver.url(), ["batch_created"], retry_count=3)
     webhook_receiver.answer(500, "drop", (200, {}, "принято"))
     batch = create_batch(client, supervisor)
-    _deliver(run_jobs)
+    deliver(run_jobs)
     for _retry in range(2):
-        _deliver(run_jobs, now=utcnow() + timedelta(hours=13))
+        deliver(run_jobs, now=utcnow() + timedelta(hours=13))
     requests = webhook_receiver.wait_for(3)
 
     listed = _deliveries(client, admin, hook)
@@ -96,7 +71,7 @@ def test_deliveries_are_listed_newest_first_a_page_at_a_time(
 ):
     hook = subscribe(webhook_receiver.url(), ["batch_created"])
     batch_ids = [create_batch(client, supervisor)["id"] for _ in range(3)]
-    _deliver(run_jobs)
+    deliver(run_jobs)
     webhook_receiver.wait_for(3)
 
     first = _deliveries(client, admin, hook, "?limit=2")
@@ -147,7 +122,7 @@ def test_redelivery_sends_the_same_message_again_and_adds_an_attempt(
 ):
     hook = subscribe(webhook_receiver.url(), ["batch_created"])
     create_batch(client, supervisor)
-    _deliver(run_jobs)
+    deliver(run_jobs)
     (first,) = webhook_receiver.wait_for(1)
     (delivery,) = _deliveries(client, admin, hook)["items"]
 
@@ -194,7 +169,7 @@ def test_unknown_subscriptions_and_deliveries_are_404(client, supervisor, admin,
     hook = subscribe(webhook_receiver.url(), ["batch_created"])
     other = subscribe(webhook_receiver.url("/other"), ["batch_created"])
     create_batch(client, supervisor)
-    _deliver(run_jobs)
+    deliver(run_jobs)
     (delivery,) = _deliveries(client, admin, hook)["items"]
 
     refusals = [
@@ -213,7 +188,7 @@ def test_unknown_subscriptions_and_deliveries_are_404(client, supervisor, admin,
 def test_only_admins_see_and_send_deliveries(client, tokens, supervisor, admin, subscribe, webhook_receiver, run_jobs):
     hook = subscribe(webhook_receiver.url(), ["batch_created"])
     create_batch(client, supervisor)
-    _deliver(run_jobs)
+    deliver(run_jobs)
     (delivery,) = _deliveries(client, admin, hook)["items"]
     base = f"/api/v1/webhooks/{hook['id']}"
 

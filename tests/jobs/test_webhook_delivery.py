@@ -13,31 +13,14 @@ from rq.job import JobStatus
 
 from mes_web.clock import utcnow
 from mes_web.extensions import db
-from mes_web.models import DeliveryStatus, Role, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from mes_web.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from mes_web.services.job_requests import import_request, report_request
 from mes_web.services.transaction import SYSTEM
-from mes_web.services.webhook_deliveries import deliveries_due_queue, deliveries_resend_lost, events_dispatch
+from mes_web.services.webhook_deliveries import deliveries_resend_lost, events_dispatch
 from mes_web.services.webhook_sending import retry_delay
 from mes_web.services.webhooks import EVENT_TYPES
 from tests.factories import add_codes, create_batch, shift_task
-
-
-@pytest.fixture
-def admin(tokens):
-    return tokens[Role.ADMIN]
-
-
-@pytest.fixture
-def subscribe(app, client, admin, monkeypatch):
-    """Subscribe the loopback receiver (opened by the allow-list) and return the subscription with its secret."""
-    monkeypatch.setitem(app.config, "WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
-
-    def make(url: str, events: list[str], **fields) -> dict:
-        response = client.post("/api/v1/webhooks", json={"url": url, "events": events} | fields, headers=admin)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
-
-    return make
+from tests.jobs.conftest import deliver
 
 
 def _verify_standard(secret: str, headers, body: bytes) -> bool:
@@ -54,20 +37,12 @@ def _verify_simple(secret: str, headers, body: bytes) -> bool:
     return hmac.compare_digest(headers["X-Webhook-Signature"], expected)
 
 
-def _deliver(run_jobs, now=None) -> None:
-    """What the dispatcher thread and the workers do: dispatch the log, queue due retries, work the queue."""
-    while events_dispatch():
-        pass
-    deliveries_due_queue(now=now)
-    run_jobs()
-
-
 def test_a_created_batch_reaches_the_receiver_signed_both_ways(
     client, supervisor, subscribe, webhook_receiver, run_jobs
 ):
     hook = subscribe(webhook_receiver.url(), ["batch.created"])
     batch = create_batch(client, supervisor)
-    _deliver(run_jobs)
+    deliver(run_jobs)
     (request,) = webhook_receiver.wait_for(1)
     body = json.loads(request.body)
     assert body["event"] == "batch_created" and body["data"]["batch"]["id"] == batch["id"]
@@ -86,16 +61,16 @@ def test_a_receiver_down_for_three_attempts_gets_the_event_once_as_a_success(
     subscribe(webhook_receiver.url(), ["batch_created"], retry_count=3)
     webhook_receiver.answer(500, 503, "drop")
     create_batch(client, supervisor)
-    _deliver(run_jobs)
+    deliver(run_jobs)
     for _retry in range(3):
-        _deliver(run_jobs, now=utcnow() + timedelta(hours=13))
+        deliver(run_jobs, now=utcnow() + timedelta(hours=13))
     requests = webhook_receiver.wait_for(4)
     assert len({r.headers["webhook-id"] for r in requests}) == 1
     delivery = db.session.query(WebhookDelivery).one()
     assert delivery.status == DeliveryStatus.DELIVERED
     attempts = db.session.query(WebhookAttempt).order_by(WebhookAttempt.id).all()
     assert [a.status_code for a in attempts] == [500, 503, None, 200]
-    _deliver(run_jobs, now=utcnow() + timedelta(days=3))
+    deliver(run_jobs, now=utcnow() + timedelta(days=3))
     assert len(webhook_receiver.requests) == 4
 
 
@@ -130,7 +105,7 @@ def test_each_of_the_eight_events_arrives_with_its_documented_shape(
     with (SAMPLES / "shift_tasks_1c.csv").open("rb") as sample:
         import_request(stream=sample, file_name="shift_tasks_1c.csv", dry_run=False, actor=SYSTEM)
     run_jobs()  # the report and the import
-    _deliver(run_jobs)
+    deliver(run_jobs)
     bodies = _bodies(webhook_receiver)
 
     assert set(bodies) == set(EVENT_TYPES)
@@ -166,7 +141,7 @@ def test_a_subscription_hears_only_its_events_and_only_those_after_it_was_made(
     after = create_batch(client, supervisor)
     for batch in (before, after):
         assert client.post(f"/api/v1/batches/{batch['id']}/close", headers=supervisor).status_code == 200
-    _deliver(run_jobs)
+    deliver(run_jobs)
     bodies = _bodies(webhook_receiver)
     assert list(bodies) == ["batch_closed"]
     assert sorted(b["data"]["batch"]["id"] for b in bodies["batch_closed"]) == sorted([before["id"], after["id"]])
@@ -178,7 +153,7 @@ def test_a_rolled_back_change_sends_nothing(client, supervisor, subscribe, webho
         "/api/v1/batches", json=[shift_task(), shift_task(ДатаПартии="30.02.2024")], headers=supervisor
     )
     assert refused.status_code == 422
-    _deliver(run_jobs)
+    deliver(run_jobs)
     assert db.session.query(WebhookDelivery).count() == 0
     time.sleep(0.2)
     assert webhook_receiver.requests == []
@@ -190,12 +165,12 @@ def test_410_gone_disables_the_subscription_and_says_why(
     hook = subscribe(webhook_receiver.url(), ["batch_created"])
     webhook_receiver.answer(410)
     create_batch(client, supervisor)
-    _deliver(run_jobs)
+    deliver(run_jobs)
     shown = client.get(f"/api/v1/webhooks/{hook['id']}", headers=admin).get_json()
     assert shown["is_active"] is False and "410" in shown["disabled_reason"]
     assert db.session.query(WebhookDelivery).one().status == DeliveryStatus.FAILED
     create_batch(client, supervisor)
-    _deliver(run_jobs, now=utcnow() + timedelta(days=1))
+    deliver(run_jobs, now=utcnow() + timedelta(days=1))
     assert len(webhook_receiver.requests) == 1
 
 
@@ -206,12 +181,12 @@ def test_a_run_of_given_up_deliveries_disables_the_subscription(
     hook = subscribe(webhook_receiver.url(), ["batch_created"], retry_count=1)
     webhook_receiver.answer(*[500] * 4)
     create_batch(client, supervisor)
-    _deliver(run_jobs)
+    deliver(run_jobs)
     shown = client.get(f"/api/v1/webhooks/{hook['id']}", headers=admin).get_json()
     assert shown["is_active"] is True  # one failed attempt is not a failed delivery: a retry is due
     create_batch(client, supervisor)
-    _deliver(run_jobs, now=utcnow() + timedelta(hours=1))  # the first one's retry and the second's first attempt
-    _deliver(run_jobs, now=utcnow() + timedelta(hours=2))
+    deliver(run_jobs, now=utcnow() + timedelta(hours=1))  # the first one's retry and the second's first attempt
+    deliver(run_jobs, now=utcnow() + timedelta(hours=2))
     shown = client.get(f"/api/v1/webhooks/{hook['id']}", headers=admin).get_json()
     assert shown["is_active"] is False and "2 недоставленных подряд" in shown["disabled_reason"]
     assert [d.status for d in db.session.query(WebhookDelivery)] == [DeliveryStatus.FAILED] * 2
@@ -222,10 +197,10 @@ def test_a_success_ends_a_run_of_failures(client, supervisor, subscribe, webhook
     hook = subscribe(webhook_receiver.url(), ["batch_created"], retry_count=0)
     webhook_receiver.answer(500)
     create_batch(client, supervisor)
-    _deliver(run_jobs)
+    deliver(run_jobs)
     assert db.session.get(WebhookSubscription, hook["id"]).consecutive_failures == 1
     create_batch(client, supervisor)
-    _deliver(run_jobs)
+    deliver(run_jobs)
     assert db.session.get(WebhookSubscription, hook["id"]).consecutive_failures == 0
 
 
@@ -233,13 +208,13 @@ def test_retry_after_is_waited_for(client, supervisor, subscribe, webhook_receiv
     subscribe(webhook_receiver.url(), ["batch_created"])
     webhook_receiver.answer((429, {"Retry-After": "600"}))
     create_batch(client, supervisor)
-    _deliver(run_jobs)
+    deliver(run_jobs)
     delivery = db.session.query(WebhookDelivery).one()
     waited = delivery.next_attempt_at - delivery.last_attempt_at
     assert delivery.status == DeliveryStatus.RETRYING and timedelta(seconds=599) < waited < timedelta(seconds=602)
-    _deliver(run_jobs, now=utcnow() + timedelta(minutes=5))  # the backoff alone would retry after a minute
+    deliver(run_jobs, now=utcnow() + timedelta(minutes=5))  # the backoff alone would retry after a minute
     assert len(webhook_receiver.requests) == 1
-    _deliver(run_jobs, now=utcnow() + timedelta(minutes=11))
+    deliver(run_jobs, now=utcnow() + timedelta(minutes=11))
     assert len(webhook_receiver.requests) == 2
     assert db.session.query(WebhookDelivery).one().status == DeliveryStatus.DELIVERED
 
@@ -281,7 +256,7 @@ def test_the_address_is_checked_again_when_sending(app, client, supervisor, subs
     subscribe(webhook_receiver.url(), ["batch_created"])
     app.config["WEBHOOK_ALLOWED_HOSTS"] = ""  # the admin took loopback off the allow-list
     create_batch(client, supervisor)
-    _deliver(run_jobs)
+    deliver(run_jobs)
     time.sleep(0.2)
     assert webhook_receiver.requests == []
     (attempt,) = db.session.query(WebhookAttempt).all()
@@ -292,7 +267,7 @@ def test_during_a_rotation_both_secrets_sign(client, supervisor, admin, subscrib
     hook = subscribe(webhook_receiver.url(), ["batch_created"])
     rotated = client.post(f"/api/v1/webhooks/{hook['id']}/rotate-secret", headers=admin).get_json()
     create_batch(client, supervisor)
-    _deliver(run_jobs)
+    deliver(run_jobs)
     (request,) = webhook_receiver.wait_for(1)
     assert _verify_standard(hook["secret_key"], request.headers, request.body)
     assert _verify_standard(rotated["secret_key"], request.headers, request.body)
