@@ -1,9 +1,9 @@
 """The OpenAPI paths of webhook subscriptions and their deliveries (admin tokens)."""
 
 from mes_web.api.openapi_parts import COUNT, FILTERS, NULLABLE_TIME, STRING, body, errors, json_response, obj
+from mes_web.models import PING
 from mes_web.selectors.webhooks import DELIVERY_STATUSES
 from mes_web.services.fields import INT32_MAX
-from mes_web.services.webhook_deliveries import PING
 from mes_web.services.webhooks import EVENT_TYPES
 
 EVENT_NAMES = {"enum": [*EVENT_TYPES, *(name.replace("_", ".", 1) for name in EVENT_TYPES)]}
@@ -60,7 +60,7 @@ DELIVERY = obj(
         "message_id": STRING | {"description": "The webhook-id header and the body's id: the same on every attempt"},
         "event_type": {"enum": [*EVENT_TYPES, PING]},
         "status": {"enum": list(DELIVERY_STATUSES)},
-        "attempts": COUNT | {"description": "Attempts since the delivery was last queued or redelivered"},
+        "attempts": COUNT | {"description": "Attempts since the delivery was made or last redelivered"},
         "created_at": {"type": "string", "format": "date-time"},
         "last_attempt_at": NULLABLE_TIME,
         "next_attempt_at": NULLABLE_TIME | {"description": "When the next retry is due (status retrying)"},

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from secrets import token_bytes
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 SECRET_PREFIX = "whsec_"
 USER_AGENT = "mes_web-webhooks/1"
@@ -35,6 +35,7 @@ _LOOKS_NUMERIC = re.compile(r"[0-9.]+")
 # urlsplit silently drops tabs and newlines, so "http://ex\nample.com" would go to example.com: refuse instead.
 _UNSAFE_IN_URL = re.compile(r"[\x00-\x20\x7f]")
 _RETRY_AFTER_STATUSES = (429, 503)
+_URL_SAFE = "/:@!$&'()*+,;=-._~%?"  # RFC 3986 reserved and unreserved characters stay as written
 _TLS = ssl.create_default_context()
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -161,7 +162,8 @@ def _target(url: str) -> _Target:
         raise AddressRefused("Логин и пароль в адресе не поддерживаются")
     if not parts.hostname:
         raise AddressRefused("В адресе нет хоста")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # A Cyrillic path (https://bot.example.ru/вебхук) goes out percent-encoded, as a browser would send it.
+    path = quote(parts.path or "/", safe=_URL_SAFE) + (f"?{quote(parts.query, safe=_URL_SAFE)}" if parts.query else "")
     return _Target(parts.scheme, parts.hostname, port or _CONNECTIONS[parts.scheme].default_port, path)
 
 

@@ -3,13 +3,15 @@
 import logging
 import threading
 from contextlib import contextmanager
+from time import monotonic
 
 from flask import Flask
 
 from mes_web.extensions import db
-from mes_web.services.webhook_deliveries import deliveries_due_queue, events_dispatch
+from mes_web.services.webhook_deliveries import deliveries_due_queue, deliveries_resend_lost, events_dispatch
 
 log = logging.getLogger(__name__)
+AFTER_FAILURE_SECONDS = 10
 
 
 class OutboxDispatcher:
@@ -19,26 +21,37 @@ class OutboxDispatcher:
     reads whatever has committed, in whatever order transactions committed.
     """
 
-    def __init__(self, app: Flask, every_seconds: float = 0.5):
-        self.app, self.every_seconds = app, every_seconds
+    def __init__(self, app: Flask, every_seconds: float = 0.5, resend_every_seconds: float | None = None):
+        """resend_every_seconds: also re-send what was lost, where no scheduler does it (`flask serve`)."""
+        self.app, self.every_seconds, self.resend_every_seconds = app, every_seconds, resend_every_seconds
+        self.resent_at = monotonic()
         self.stopping = threading.Event()
 
-    def pass_once(self) -> int:
-        """Dispatch one round of events and queue the retries now due; return how many events."""
+    def pass_once(self) -> int | None:
+        """Dispatch one round of events and queue the retries now due; return how many events, None on failure."""
+        steps = [events_dispatch, deliveries_due_queue]
+        if self.resend_every_seconds and monotonic() - self.resent_at > self.resend_every_seconds:
+            self.resent_at = monotonic()
+            steps.append(deliveries_resend_lost)
+        results = [self._step(step) for step in steps]
+        return None if None in results else results[0]
+
+    def _step(self, step) -> int | None:
         with self.app.app_context():
             try:
-                dispatched = events_dispatch()
-                deliveries_due_queue()
-                return dispatched
+                return step()
             except Exception:  # the next round tries again; the events stay in the log meanwhile
-                log.exception("webhook dispatch failed")
-                return 0
+                log.exception("webhook dispatcher: %s failed", step.__name__)
+                return None
             finally:
                 db.session.remove()
 
     def _loop(self) -> None:
         while not self.stopping.is_set():
-            if not self.pass_once():
+            dispatched = self.pass_once()
+            if dispatched is None:
+                self.stopping.wait(AFTER_FAILURE_SECONDS)  # the database is likely down: do not flood the log
+            elif not dispatched:
                 self.stopping.wait(self.every_seconds)
 
     @contextmanager

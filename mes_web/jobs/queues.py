@@ -1,5 +1,6 @@
 """The job queue: RQ on Redis in production, a background thread in the embedded default."""
 
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,9 +18,12 @@ from mes_web.jobs.runner import job_run
 from mes_web.jobs.webhooks import webhooks_deliver
 from mes_web.services.webhook_deliveries import DeliveryJob
 
+log = logging.getLogger(__name__)
+
 QUEUE_NAME = "mes_web"
 WEBHOOK_QUEUE_NAME = "mes_web-webhooks"
-SECONDS_PER_DELIVERY = 130  # a job's time limit per delivery: connecting and reading may each take the 60 s timeout
+# A delivery job stops taking new deliveries after a minute; the one it is sending may take two 60 s timeouts.
+DELIVERY_JOB_TIMEOUT = 200
 RESULT_TTL = 24 * 3600  # the database row is the record; RQ's copy is only for `rq info`
 FAILURE_TTL = 7 * 24 * 3600
 
@@ -54,7 +58,7 @@ class RedisJobQueue:
                 "mes_web.jobs.webhooks.webhooks_deliver",
                 args=(job.subscription_id, job.delivery_ids),
                 job_id=job.job_id,
-                timeout=SECONDS_PER_DELIVERY * len(job.delivery_ids),
+                timeout=DELIVERY_JOB_TIMEOUT,
                 result_ttl=0,  # the delivery rows are the record
                 failure_ttl=FAILURE_TTL,
             )
@@ -111,7 +115,12 @@ class InProcessJobQueue:
 
     def _deliver(self, job: DeliveryJob) -> None:
         with self.app.app_context():
-            webhooks_deliver(job.subscription_id, job.delivery_ids)
+            try:
+                webhooks_deliver(job.subscription_id, job.delivery_ids)
+            except Exception:  # what was claimed is re-sent by the dispatcher's periodic check
+                log.exception("webhook job %s failed", job.job_id)
+            finally:
+                self.delivery_jobs.discard(job.job_id)
 
 
 def init_app(app: Flask) -> None:
@@ -134,6 +143,12 @@ class JobWorker(Worker):
         if queue.name == WEBHOOK_QUEUE_NAME:
             return SimpleWorker.execute_job(self, job, queue)
         return super().execute_job(job, queue)
+
+    def get_heartbeat_ttl(self, job) -> int:
+        # A job run in this process sends no heartbeats while it runs: keep the worker listed until its timeout.
+        if job.origin == WEBHOOK_QUEUE_NAME:
+            return SimpleWorker.get_heartbeat_ttl(self, job)
+        return super().get_heartbeat_ttl(job)
 
 
 def worker_run(*, burst: bool = False) -> None:

@@ -1,31 +1,30 @@
-"""The RQ job that sends webhook deliveries of one subscription: each claimed, POSTed signed, and recorded."""
+"""The RQ job that sends webhook deliveries of one subscription, one after another."""
 
-from mes_web.clock import utcnow
+from time import monotonic
+
 from mes_web.extensions import db
-from mes_web.integrations.webhooks import body_bytes, signature_headers, webhook_post
-from mes_web.services.webhook_sending import delivery_claim, delivery_outcome_record, delivery_target
+from mes_web.services.webhook_deliveries import deliveries_postpone, deliveries_queue_again
+from mes_web.services.webhook_sending import delivery_send, delivery_target
 from mes_web.services.webhooks import allow_list
+
+SENDING_SECONDS = 60  # then the rest goes to a job of its own: a worker is never held long by one receiver
 
 
 def webhooks_deliver(subscription_id: int, delivery_ids: list[int]) -> None:
-    """Make one attempt of each delivery still queued, in order; the subscription's settings are read once."""
+    """Attempt each delivery still queued; the subscription's settings are read once, when the job starts.
+
+    When the receiver gives no answer at all (down, timing out), the rest wait a retry's delay unattempted.
+    """
     try:
-        target, allowed = delivery_target(subscription_id), allow_list()
-        if target is None:
-            return  # the subscription was deleted, and its deliveries with it
-        for delivery_id in delivery_ids:
-            claim = delivery_claim(delivery_id=delivery_id)
-            if claim is None:
-                continue
-            body, started = body_bytes(claim.payload), utcnow()
-            headers = signature_headers(
-                message_id=claim.message_id,
-                timestamp=int(started.timestamp()),
-                body=body,
-                secrets=target.secrets,
-                event_type=claim.event_type,
-            )
-            attempt = webhook_post(url=target.url, body=body, headers=headers, timeout=target.timeout, allowed=allowed)
-            delivery_outcome_record(claim=claim, target=target, attempt=attempt, at=started)
+        target, allowed, deadline = delivery_target(subscription_id), allow_list(), monotonic() + SENDING_SECONDS
+        for position, delivery_id in enumerate(delivery_ids if target else []):
+            attempt = delivery_send(delivery_id=delivery_id, target=target, allowed=allowed)
+            rest = delivery_ids[position + 1 :]
+            if rest and attempt is not None and attempt.status_code is None:
+                deliveries_postpone(delivery_ids=rest)
+                return
+            if rest and monotonic() > deadline:
+                deliveries_queue_again(delivery_ids=rest)
+                return
     finally:
         db.session.remove()

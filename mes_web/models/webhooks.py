@@ -29,6 +29,9 @@ class WebhookSubscription(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+PING = "ping"  # the test event: sent on request, to enabled and disabled subscriptions alike
+
+
 class DeliveryStatus:
     """Where a delivery is: waiting in the queue, being sent, waiting to retry, or done."""
 
@@ -62,7 +65,7 @@ class WebhookDelivery(db.Model):
     event_type: Mapped[str] = mapped_column(String(50))
     payload: Mapped[dict] = mapped_column(Json)  # the body, exactly as sent
     status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.QUEUED)
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since it was last (re)queued
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since made or redelivered
     response_status: Mapped[int | None] = mapped_column(Integer)  # of the last attempt
     response_body: Mapped[str | None] = mapped_column(Text)
     error_message: Mapped[str | None] = mapped_column(Text)

@@ -29,15 +29,14 @@ def event_bodies(events: Sequence) -> dict[int, dict]:
     """
     batch_ids = {event.batch_id for event in events if event.batch_id is not None}
     batches = {batch.id: batch for batch in db.session.scalars(select(Batch).where(Batch.id.in_(batch_ids)))}
-    statistics = {
-        event.batch_id: batch_statistics(event.batch_id) for event in events if event.event_type == "batch_closed"
-    }
+    closed = {event.batch_id for event in events if event.event_type == "batch_closed" and event.batch_id in batches}
+    statistics = {batch_id: batch_statistics(batch_id) for batch_id in closed}
     bodies = {}
     for event in events:
         data = dict(event.payload)
         if event.batch_id in batches:
             data["batch"] = batch_json(batches[event.batch_id])
-        if event.batch_id in statistics:
+        if event.event_type == "batch_closed" and event.batch_id in statistics:
             data["statistics"] = statistics[event.batch_id]
         bodies[event.id] = webhook_body(
             message_id=event_message_id(event.id), event_type=event.event_type, data=data, timestamp=event.occurred_at

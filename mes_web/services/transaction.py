@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mes_web.errors import Conflict
 from mes_web.extensions import db
@@ -25,6 +25,8 @@ class Actor:
 
 
 CONCURRENT_CHANGE = "concurrent_change"
+# PostgreSQL's deadlock and serialization failures: the other transaction won, this one can simply be repeated.
+_RETRYABLE_SQLSTATES = ("40P01", "40001")
 SYSTEM = Actor(label="system", role=Role.ADMIN)
 
 
@@ -49,9 +51,11 @@ def transactional(service):
         try:
             result = service(*args, **kwargs)
             db.session.commit()
-        except IntegrityError as exc:
+        except (IntegrityError, OperationalError) as exc:
             db.session.info.pop("after_commit", None)
             db.session.rollback()
+            if isinstance(exc, OperationalError) and getattr(exc.orig, "sqlstate", None) not in _RETRYABLE_SQLSTATES:
+                raise
             raise Conflict(
                 "Данные изменились одновременно с другим запросом; повторите запрос.",
                 code=CONCURRENT_CHANGE,

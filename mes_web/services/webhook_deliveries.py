@@ -1,9 +1,9 @@
-"""Webhook deliveries: made from the event log, sent by the queue one by one, retried, recorded attempt by attempt.
+"""Webhook deliveries: made from the event log, queued in jobs, retried, re-sent when the queue loses them.
 
 The event log is the outbox. An event is committed with the change it describes; a dispatcher
 (a thread of every worker) later claims undispatched events and turns them into deliveries, so a
 rolled-back change never sends anything and a committed one is never skipped, whatever order
-transactions commit in.
+transactions commit in. Sending one delivery is services/webhook_sending.py.
 """
 
 import logging
@@ -13,28 +13,30 @@ from datetime import datetime, timedelta
 from uuid import uuid4
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 
 from mes_web.clock import utcnow
 from mes_web.errors import InvalidState, NotFound
 from mes_web.extensions import db
 from mes_web.integrations.webhooks import DeliveryAttempt
-from mes_web.models import DeliveryStatus, Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from mes_web.models import PING, DeliveryStatus, Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from mes_web.models.chunks import chunked
 from mes_web.selectors.webhook_bodies import event_bodies, webhook_body
 from mes_web.services.transaction import Actor, after_commit, transactional
-from mes_web.services.webhook_sending import PING, attempt_row
+from mes_web.services.webhook_sending import attempt_row, retry_delay
 from mes_web.services.webhooks import webhook_for_update
 
 log = logging.getLogger(__name__)
 
 EVENTS_PER_DISPATCH = 500
 # A job sends up to this many deliveries of one subscription, one after another: the queue's own cost per job
-# (about 4 ms of CPU, measured) would otherwise outweigh the sending.
+# (about 5 ms of CPU, measured) would otherwise outweigh the sending.
 DELIVERIES_PER_JOB = 50
 LOST_AFTER = timedelta(minutes=1)  # queued this long and unknown to the queue: the queue lost it
-SENDING_STALE_AFTER = timedelta(minutes=5)  # longer than any attempt may take (twice the longest timeout)
+# Longer than a job may run (jobs/queues.py DELIVERY_JOB_TIMEOUT): an attempt this old was cut off.
+SENDING_STALE_AFTER = timedelta(minutes=5)
 STOPPED_WHILE_SENDING = "Обработчик остановился во время отправки; ответ неизвестен. Доставка отправлена снова."
+POSTPONED = "Отложена: получатель не ответил на предыдущую доставку; попытка не засчитана."
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,8 @@ def _queue():
     return current_app.extensions["mes_web.job_queue"]
 
 
-def _jobs_queue(deliveries: list[tuple[int, int]]) -> None:
-    """Put queued deliveries, (id, subscription id) pairs, into jobs and queue those once committed.
+def _deliveries_enqueue(deliveries: list[tuple[int, int]]) -> None:
+    """Put queued deliveries, (id, subscription id) pairs, into jobs, and queue the jobs once committed.
 
     If the queue is down, the periodic re-send picks the deliveries up.
     """
@@ -63,9 +65,12 @@ def _jobs_queue(deliveries: list[tuple[int, int]]) -> None:
         for subscription_id, all_ids in by_subscription.items()
         for ids in chunked(all_ids, DELIVERIES_PER_JOB)
     ]
+    now = utcnow()
     for job in jobs:
         db.session.execute(
-            update(WebhookDelivery).where(WebhookDelivery.id.in_(job.delivery_ids)).values(queue_job_id=job.job_id)
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(job.delivery_ids))
+            .values(queue_job_id=job.job_id, queued_at=now)
         )
 
     def enqueue() -> None:
@@ -111,7 +116,6 @@ def events_dispatch(*, limit: int = EVENTS_PER_DISPATCH) -> int:
             "event_type": event.event_type,
             "payload": bodies[event.id],
             "status": DeliveryStatus.QUEUED,
-            "queued_at": now,
             "created_at": now,
         }
         for event, subscription in wanted
@@ -119,7 +123,7 @@ def events_dispatch(*, limit: int = EVENTS_PER_DISPATCH) -> int:
     returning = insert(WebhookDelivery).returning(WebhookDelivery.id, WebhookDelivery.subscription_id)
     deliveries = [tuple(row) for row in db.session.execute(returning, rows)] if rows else []
     db.session.execute(update(Event).where(Event.id.in_([event.id for event in events])).values(dispatched_at=now))
-    _jobs_queue(deliveries)
+    _deliveries_enqueue(deliveries)
     return len(events)
 
 
@@ -129,11 +133,35 @@ def deliveries_due_queue(*, now: datetime | None = None) -> int:
     due = db.session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.status == DeliveryStatus.RETRYING, WebhookDelivery.next_attempt_at <= (now or utcnow()))
-        .values(status=DeliveryStatus.QUEUED, queued_at=utcnow(), next_attempt_at=None)
+        .values(status=DeliveryStatus.QUEUED, next_attempt_at=None)
         .returning(WebhookDelivery.id, WebhookDelivery.subscription_id)
     ).all()
-    _jobs_queue([tuple(row) for row in due])
+    _deliveries_enqueue([tuple(row) for row in due])
     return len(due)
+
+
+@transactional
+def deliveries_queue_again(*, delivery_ids: list[int]) -> None:
+    """Give still-queued deliveries a job of their own (a job that ran out of time leaves the rest this way)."""
+    still = db.session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.subscription_id).where(
+            WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.status == DeliveryStatus.QUEUED
+        )
+    ).all()
+    _deliveries_enqueue([tuple(row) for row in still])
+
+
+@transactional
+def deliveries_postpone(*, delivery_ids: list[int]) -> None:
+    """Let still-queued deliveries wait a retry's delay without an attempt: their receiver just did not answer.
+
+    A receiver that is down costs a job one timeout, not one per delivery, and holds up no other work.
+    """
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.status == DeliveryStatus.QUEUED)
+        .values(status=DeliveryStatus.RETRYING, next_attempt_at=utcnow() + retry_delay(1), error_message=POSTPONED)
+    )
 
 
 @transactional
@@ -147,21 +175,21 @@ def deliveries_resend_lost(*, now: datetime | None = None) -> int:
     ).all()
     held = {job_id: _queue().holds_deliveries(job_id) for job_id in {row.queue_job_id for row in waiting}}
     lost = [(row.id, row.subscription_id) for row in waiting if not held[row.queue_job_id]]
-    stalled = db.session.scalars(
-        select(WebhookDelivery).where(
+    # One conditional statement: an attempt that ends meanwhile keeps its outcome.
+    stalled = db.session.execute(
+        update(WebhookDelivery)
+        .where(
             WebhookDelivery.status == DeliveryStatus.SENDING,
             WebhookDelivery.last_attempt_at < now - SENDING_STALE_AFTER,
         )
+        .values(status=DeliveryStatus.QUEUED, error_message=STOPPED_WHILE_SENDING)
+        .returning(WebhookDelivery.id, WebhookDelivery.subscription_id, WebhookDelivery.last_attempt_at)
     ).all()
     stopped = DeliveryAttempt(None, 0, "", STOPPED_WHILE_SENDING, None)
-    for delivery in stalled:
-        db.session.add(WebhookAttempt(delivery_id=delivery.id, **attempt_row(stopped, delivery.last_attempt_at)))
-        delivery.status, delivery.error_message = DeliveryStatus.QUEUED, STOPPED_WHILE_SENDING
-    again = lost + [(delivery.id, delivery.subscription_id) for delivery in stalled]
-    db.session.flush()
-    for ids in chunked([delivery_id for delivery_id, _ in again]):
-        db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(queued_at=utcnow()))
-    _jobs_queue(again)
+    for delivery_id, _, started in stalled:
+        db.session.add(WebhookAttempt(delivery_id=delivery_id, **attempt_row(stopped, started)))
+    again = lost + [(delivery_id, subscription_id) for delivery_id, subscription_id, _ in stalled]
+    _deliveries_enqueue(again)
     return len(again)
 
 
@@ -177,27 +205,36 @@ def webhook_ping(*, webhook_id: int, actor: Actor) -> WebhookDelivery:
         event_type=PING,
         payload=webhook_body(message_id=message_id, event_type=PING, data=data, timestamp=now),
         status=DeliveryStatus.QUEUED,
-        queued_at=now,
     )
     db.session.add(delivery)
     db.session.flush()
-    _jobs_queue([(delivery.id, subscription.id)])
+    _deliveries_enqueue([(delivery.id, subscription.id)])
     return delivery
 
 
 @transactional
 def delivery_redeliver(*, webhook_id: int, delivery_id: int, actor: Actor) -> WebhookDelivery:
     """Send a finished delivery again, the same bytes and id, with the subscription's retries afresh."""
-    subscription = webhook_for_update(webhook_id)
-    delivery = db.session.get(WebhookDelivery, delivery_id, with_for_update=True)
-    if delivery is None or delivery.subscription_id != subscription.id:
+    subscription = db.session.get(WebhookSubscription, webhook_id)
+    delivery = db.session.get(WebhookDelivery, delivery_id)
+    if subscription is None or delivery is None or delivery.subscription_id != subscription.id:
         raise NotFound(f"Доставка {delivery_id} подписки {webhook_id} не найдена.", code="delivery_not_found")
-    if delivery.status not in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):
-        raise InvalidState("Доставка ещё идёт: дождитесь её результата.", code="delivery_in_progress")
     if not subscription.is_active and delivery.event_type != PING:
         raise InvalidState("Подписка отключена: включите её, чтобы доставить снова.", code="webhook_disabled")
-    delivery.status, delivery.attempts, delivery.queued_at = DeliveryStatus.QUEUED, 0, utcnow()
-    delivery.next_attempt_at = delivery.delivered_at = None
-    db.session.flush()
-    _jobs_queue([(delivery.id, subscription.id)])
+    finished = and_(
+        WebhookDelivery.id == delivery_id,
+        WebhookDelivery.status.in_((DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)),
+    )
+    # One conditional statement, so that two clicks queue it once (SQLite takes no row locks).
+    requeued = db.session.execute(
+        update(WebhookDelivery)
+        .where(finished)
+        .values(status=DeliveryStatus.QUEUED, attempts=0, next_attempt_at=None, delivered_at=None)
+        .returning(WebhookDelivery.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if requeued is None:
+        raise InvalidState("Доставка ещё идёт: дождитесь её результата.", code="delivery_in_progress")
+    _deliveries_enqueue([(delivery_id, subscription.id)])
+    db.session.refresh(delivery)
     return delivery

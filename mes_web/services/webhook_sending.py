@@ -14,14 +14,13 @@ from sqlalchemy import and_, bindparam, exists, insert, or_, update
 
 from mes_web.clock import utcnow
 from mes_web.extensions import db
-from mes_web.integrations.webhooks import DeliveryAttempt
-from mes_web.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from mes_web.integrations.webhooks import AllowList, DeliveryAttempt, body_bytes, signature_headers, webhook_post
+from mes_web.models import PING, DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from mes_web.services.transaction import transactional
 from mes_web.services.webhooks import signing_secrets
 
 log = logging.getLogger(__name__)
 
-PING = "ping"
 # The wait before retry n (1-based): about 1 minute, 15 minutes, 1 hour, 4 hours, then every 12 hours.
 RETRY_DELAYS = (
     timedelta(minutes=1),
@@ -33,6 +32,7 @@ RETRY_DELAYS = (
 JITTER = 0.2  # each wait is stretched or shrunk by up to 20%, so a recovering receiver is not hit all at once
 RETRY_AFTER_LONGEST = timedelta(hours=24)
 NOT_ACTIVE = "Подписка отключена; доставка не отправлялась."
+SENDING_BROKE = "Внутренняя ошибка при отправке; она записана в журнал сервера."
 
 
 def retry_delay(retry: int, retry_after: float | None = None) -> timedelta:
@@ -71,6 +71,7 @@ def delivery_target(subscription_id: int) -> DeliveryTarget | None:
 @dataclass(frozen=True)
 class DeliveryClaim:
     delivery_id: int
+    claimed_at: datetime  # the attempt's mark: only this attempt may record its outcome
     attempt_number: int
     message_id: str
     event_type: str
@@ -99,6 +100,7 @@ _OUTCOME = (
     .where(
         _deliveries.c.id == bindparam("delivery_id"),
         _deliveries.c.status == DeliveryStatus.SENDING,
+        _deliveries.c.last_attempt_at == bindparam("claimed_at"),
         _deliveries.c.attempts == bindparam("attempt_number"),
     )
     .values(
@@ -122,6 +124,12 @@ _FAILURES_FORGET = (
     .where(_subscriptions.c.id == bindparam("subscription_id"), _subscriptions.c.consecutive_failures != 0)
     .values(consecutive_failures=0)
 )
+_FAILURE_COUNT = (
+    update(_subscriptions)
+    .where(_subscriptions.c.id == bindparam("subscription_id"))
+    .values(consecutive_failures=_subscriptions.c.consecutive_failures + 1)
+    .returning(_subscriptions.c.consecutive_failures)
+)
 
 
 @transactional
@@ -130,11 +138,34 @@ def delivery_claim(*, delivery_id: int) -> DeliveryClaim | None:
 
     A delivery to a subscription disabled meanwhile is failed without sending (a test is sent regardless).
     """
-    claimed = db.session.execute(_CLAIM, {"delivery_id": delivery_id, "now": utcnow()}).first()
+    now = utcnow()
+    claimed = db.session.execute(_CLAIM, {"delivery_id": delivery_id, "now": now}).first()
     if claimed is None:
         db.session.execute(_NOT_SENT, {"delivery_id": delivery_id})
         return None
-    return DeliveryClaim(delivery_id, *claimed)
+    return DeliveryClaim(delivery_id, now, *claimed)
+
+
+def delivery_send(*, delivery_id: int, target: DeliveryTarget, allowed: AllowList) -> DeliveryAttempt | None:
+    """Claim a queued delivery, POST it signed, record the attempt; None when it was not to be sent."""
+    claim = delivery_claim(delivery_id=delivery_id)
+    if claim is None:
+        return None
+    body, started = body_bytes(claim.payload), utcnow()
+    headers = signature_headers(
+        message_id=claim.message_id,
+        timestamp=int(started.timestamp()),
+        body=body,
+        secrets=target.secrets,
+        event_type=claim.event_type,
+    )
+    try:
+        attempt = webhook_post(url=target.url, body=body, headers=headers, timeout=target.timeout, allowed=allowed)
+    except Exception:  # a bug here must not leave the delivery «sending» for ever: it is retried as a failure
+        log.exception("webhook delivery %s could not be sent", delivery_id)
+        attempt = DeliveryAttempt(None, 0, "", SENDING_BROKE, None)
+    delivery_outcome_record(claim=claim, target=target, attempt=attempt, at=started)
+    return attempt
 
 
 @dataclass(frozen=True)
@@ -172,6 +203,7 @@ def delivery_outcome_record(
     step = _next_step(claim, target, attempt)
     outcome = {
         "delivery_id": claim.delivery_id,
+        "claimed_at": claim.claimed_at,
         "attempt_number": claim.attempt_number,
         "status": step.status,
         "next_attempt_at": step.next_attempt_at,
@@ -204,18 +236,21 @@ def _subscription_tell(subscription_id: int, step: _Next) -> None:
         return
     if not (step.gone or step.given_up):
         return
-    subscription = db.session.get(WebhookSubscription, subscription_id, with_for_update=True)
-    if subscription is None:
-        return
     if step.gone:
-        _disable(subscription, "Получатель ответил 410 Gone: адрес больше не принимает вебхуки.")
+        _disable(subscription_id, "Получатель ответил 410 Gone: адрес больше не принимает вебхуки.")
         return
-    subscription.consecutive_failures += 1
+    failures = db.session.execute(_FAILURE_COUNT, {"subscription_id": subscription_id}).scalar()
     limit = current_app.config["WEBHOOK_DISABLE_AFTER_FAILURES"]
-    if subscription.is_active and subscription.consecutive_failures >= limit:
-        _disable(subscription, f"Отключена после {limit} недоставленных подряд сообщений (все попытки исчерпаны).")
+    if failures is not None and failures >= limit:
+        _disable(subscription_id, f"Отключена после {limit} недоставленных подряд сообщений (все попытки исчерпаны).")
 
 
-def _disable(subscription: WebhookSubscription, reason: str) -> None:
-    subscription.is_active, subscription.disabled_reason = False, reason
-    log.warning("webhook subscription %s disabled: %s", subscription.id, reason)
+def _disable(subscription_id: int, reason: str) -> None:
+    disabled = db.session.execute(
+        update(WebhookSubscription)
+        .where(WebhookSubscription.id == subscription_id, WebhookSubscription.is_active.is_(True))
+        .values(is_active=False, disabled_reason=reason)
+        .returning(WebhookSubscription.id)
+    ).first()
+    if disabled:
+        log.warning("webhook subscription %s disabled: %s", subscription_id, reason)

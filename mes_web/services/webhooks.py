@@ -135,7 +135,10 @@ def webhook_update(*, webhook_id: int, payload, actor: Actor) -> WebhookSubscrip
 @transactional
 def webhook_delete(*, webhook_id: int, actor: Actor) -> None:
     """Remove a subscription and its delivery history."""
-    subscription = webhook_for_update(webhook_id)
+    subscription = db.session.get(WebhookSubscription, webhook_id)
+    if subscription is None:
+        raise NotFound(f"Подписка {webhook_id} не найдена.", code="webhook_not_found")
+    # Deliveries first, the subscription last: the order a sending worker locks them in, so neither waits on the other.
     deliveries = select(WebhookDelivery.id).where(WebhookDelivery.subscription_id == subscription.id)
     db.session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
     db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id))

@@ -12,14 +12,14 @@ from flask_babel import lazy_gettext as _l
 
 from mes_web.clock import plant_day, plant_today
 from mes_web.errors import Conflict, InvalidState
-from mes_web.models import DeliveryStatus, Role, WebhookDelivery
+from mes_web.models import PING, DeliveryStatus, Role, WebhookDelivery
 from mes_web.selectors.webhooks import (
     webhook_deliveries_page,
     webhook_delivery_get,
     webhook_get,
     webhooks_last_delivery,
 )
-from mes_web.services.webhook_deliveries import PING, delivery_redeliver, webhook_ping
+from mes_web.services.webhook_deliveries import delivery_redeliver, webhook_ping
 from mes_web.web import web
 from mes_web.web.presentation import plant_time
 from mes_web.web.session import requires_role

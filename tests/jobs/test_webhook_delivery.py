@@ -7,13 +7,16 @@ import json
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from rq.job import JobStatus
 
 from mes_web.clock import utcnow
 from mes_web.extensions import db
+from mes_web.jobs import webhooks as webhook_jobs
 from mes_web.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from mes_web.services import webhook_sending
 from mes_web.services.job_requests import import_request, report_request
 from mes_web.services.transaction import SYSTEM
 from mes_web.services.webhook_deliveries import deliveries_resend_lost, events_dispatch
@@ -74,7 +77,7 @@ def test_a_receiver_down_for_three_attempts_gets_the_event_once_as_a_success(
     assert len(webhook_receiver.requests) == 4
 
 
-SAMPLES = Path(__file__).parents[2].parent / "shared" / "samples"
+SAMPLES = Path(__file__).parent.parent / "samples"
 
 
 def _bodies(webhook_receiver) -> dict[str, list[dict]]:
@@ -303,3 +306,61 @@ def test_one_job_sends_a_subscriptions_deliveries_and_stops_at_a_410(
     deliveries = db.session.query(WebhookDelivery).order_by(WebhookDelivery.id).all()
     assert [d.status for d in deliveries] == [DeliveryStatus.FAILED] * 3
     assert [d.error_message for d in deliveries[1:]] == ["Подписка отключена; доставка не отправлялась."] * 2
+
+
+def test_a_receiver_that_does_not_answer_holds_up_one_attempt_not_the_whole_job(
+    client, supervisor, subscribe, webhook_receiver, run_jobs
+):
+    subscribe(webhook_receiver.url(), ["batch_created"])
+    webhook_receiver.answer("drop")
+    for _ in range(3):
+        create_batch(client, supervisor)
+    deliver(run_jobs)
+    time.sleep(0.2)
+    assert len(webhook_receiver.requests) == 1
+    first, *rest = db.session.query(WebhookDelivery).order_by(WebhookDelivery.id).all()
+    assert first.status == DeliveryStatus.RETRYING and first.attempts == 1
+    assert [(d.status, d.attempts) for d in rest] == [(DeliveryStatus.RETRYING, 0)] * 2
+    assert all("не засчитана" in d.error_message for d in rest)
+    deliver(run_jobs, now=utcnow() + timedelta(minutes=2))
+    assert len(webhook_receiver.wait_for(4)) == 4
+    assert {d.status for d in db.session.query(WebhookDelivery)} == {DeliveryStatus.DELIVERED}
+
+
+def test_a_job_out_of_time_hands_the_rest_to_a_new_job(
+    client, supervisor, subscribe, webhook_receiver, run_jobs, monkeypatch
+):
+    monkeypatch.setattr(webhook_jobs, "SENDING_SECONDS", 0)
+    subscribe(webhook_receiver.url(), ["batch_created"])
+    for _ in range(3):
+        create_batch(client, supervisor)
+    deliver(run_jobs)
+    assert len(webhook_receiver.wait_for(3)) == 3
+    deliveries = db.session.query(WebhookDelivery).all()
+    assert {d.status for d in deliveries} == {DeliveryStatus.DELIVERED}
+    assert len({d.queue_job_id for d in deliveries}) == 3  # one delivery per job before time ran out
+
+
+def test_a_cyrillic_path_is_sent_percent_encoded(client, supervisor, subscribe, webhook_receiver, run_jobs):
+    subscribe(webhook_receiver.url("/вебхук?канал=цех"), ["batch_created"])
+    create_batch(client, supervisor)
+    deliver(run_jobs)
+    (request,) = webhook_receiver.wait_for(1)
+    assert unquote(request.path) == "/вебхук?канал=цех"
+
+
+def test_a_sending_bug_is_recorded_and_retried_not_left_sending(
+    client, supervisor, subscribe, webhook_receiver, run_jobs, monkeypatch
+):
+    def broken(**_):
+        raise RuntimeError("a bug")
+
+    subscribe(webhook_receiver.url(), ["batch_created"])
+    create_batch(client, supervisor)
+    with monkeypatch.context() as patched:
+        patched.setattr(webhook_sending, "webhook_post", broken)  # no HTTP: what is tested is the recovery
+        deliver(run_jobs)
+    delivery = db.session.query(WebhookDelivery).one()
+    assert delivery.status == DeliveryStatus.RETRYING and "журнал" in delivery.error_message
+    deliver(run_jobs, now=utcnow() + timedelta(minutes=2))
+    assert db.session.query(WebhookDelivery).one().status == DeliveryStatus.DELIVERED
