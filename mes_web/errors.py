@@ -44,6 +44,13 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class DeliveryNotFound(NotFound):
+    code = "delivery_not_found"
+
+    def __init__(self, webhook_id: int, delivery_id: int):
+        super().__init__(f"Доставка {delivery_id} подписки {webhook_id} не найдена.")
+
+
 class BatchNotFound(NotFound):
     code = "batch_not_found"
 

@@ -1,8 +1,7 @@
 """The OpenAPI paths of webhook subscriptions and their deliveries (admin tokens)."""
 
 from mes_web.api.openapi_parts import COUNT, FILTERS, NULLABLE_TIME, STRING, body, errors, json_response, obj
-from mes_web.models import PING
-from mes_web.selectors.webhooks import DELIVERY_STATUSES
+from mes_web.models import PING, DeliveryStatus
 from mes_web.services.fields import INT32_MAX
 from mes_web.services.webhooks import EVENT_TYPES
 
@@ -59,7 +58,7 @@ DELIVERY = obj(
         "event_id": NULLABLE_COUNT | {"description": "null for a test (ping)"},
         "message_id": STRING | {"description": "The webhook-id header and the body's id: the same on every attempt"},
         "event_type": {"enum": [*EVENT_TYPES, PING]},
-        "status": {"enum": list(DELIVERY_STATUSES)},
+        "status": {"enum": list(DeliveryStatus.ALL)},
         "attempts": COUNT | {"description": "Attempts since the delivery was made or last redelivered"},
         "created_at": {"type": "string", "format": "date-time"},
         "last_attempt_at": NULLABLE_TIME,
@@ -149,7 +148,7 @@ WEBHOOK_PATHS = {
             "summary": "A subscription's deliveries, newest first, each with its attempts",
             "parameters": [
                 WEBHOOK_ID,
-                {"name": "status", "in": "query", "required": False, "schema": {"enum": list(DELIVERY_STATUSES)}},
+                {"name": "status", "in": "query", "required": False, "schema": {"enum": list(DeliveryStatus.ALL)}},
                 *PAGE_PARAMETERS,
             ],
             "responses": {

@@ -3,8 +3,8 @@
 from flask import request
 
 from mes_web.errors import DomainError, refuse_if_invalid
+from mes_web.models import DeliveryStatus
 from mes_web.selectors.batches import FILTER_PARSERS, BatchFilters
-from mes_web.selectors.webhooks import DELIVERY_STATUSES
 from mes_web.services import fields as f
 
 
@@ -73,7 +73,7 @@ def delivery_list_params() -> tuple[str | None, int, int]:
     status = None
     if "status" in args and "status" not in errors:
         try:
-            status = f.choice(args["status"], DELIVERY_STATUSES)
+            status = f.choice(args["status"], DeliveryStatus.ALL)
         except f.FieldError as exc:
             errors["status"] = str(exc)
     offset, limit = _page_bounds(args, errors)

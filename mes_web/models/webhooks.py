@@ -40,6 +40,7 @@ class DeliveryStatus:
     RETRYING = "retrying"  # the next attempt is due at next_attempt_at
     DELIVERED = "delivered"
     FAILED = "failed"  # no attempts left, or the subscription was disabled
+    ALL = (QUEUED, SENDING, RETRYING, DELIVERED, FAILED)
 
 
 class WebhookDelivery(db.Model):

@@ -3,17 +3,9 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from mes_web.errors import NotFound
+from mes_web.errors import DeliveryNotFound, NotFound
 from mes_web.extensions import db
-from mes_web.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
-
-DELIVERY_STATUSES = (
-    DeliveryStatus.QUEUED,
-    DeliveryStatus.SENDING,
-    DeliveryStatus.RETRYING,
-    DeliveryStatus.DELIVERED,
-    DeliveryStatus.FAILED,
-)
+from mes_web.models import WebhookDelivery, WebhookSubscription
 
 
 def webhooks_list() -> tuple[list[WebhookSubscription], int]:
@@ -61,7 +53,7 @@ def webhook_delivery_get(webhook_id: int, delivery_id: int) -> WebhookDelivery:
         populate_existing=True,
     )
     if delivery is None or delivery.subscription_id != webhook_id:
-        raise NotFound(f"Доставка {delivery_id} подписки {webhook_id} не найдена.", code="delivery_not_found")
+        raise DeliveryNotFound(webhook_id, delivery_id)
     return delivery
 
 

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import and_, insert, select, update
 
 from mes_web.clock import utcnow
-from mes_web.errors import InvalidState, NotFound
+from mes_web.errors import DeliveryNotFound, InvalidState
 from mes_web.extensions import db
 from mes_web.integrations.webhooks import DeliveryAttempt
 from mes_web.models import PING, DeliveryStatus, Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -218,7 +218,7 @@ def delivery_redeliver(*, webhook_id: int, delivery_id: int, actor: Actor) -> We
     subscription = db.session.get(WebhookSubscription, webhook_id)
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if subscription is None or delivery is None or delivery.subscription_id != subscription.id:
-        raise NotFound(f"Доставка {delivery_id} подписки {webhook_id} не найдена.", code="delivery_not_found")
+        raise DeliveryNotFound(webhook_id, delivery_id)
     if not subscription.is_active and delivery.event_type != PING:
         raise InvalidState("Подписка отключена: включите её, чтобы доставить снова.", code="webhook_disabled")
     finished = and_(
