@@ -56,6 +56,7 @@ def load_config(instance_path: str, environ: dict | None = None) -> dict:
         # Webhooks may not reach internal addresses unless named here (host names, IPs, CIDR ranges).
         "WEBHOOK_ALLOWED_HOSTS": env.get("WEBHOOK_ALLOWED_HOSTS") or "",
         "WEBHOOK_DISABLE_AFTER_FAILURES": int(env.get("WEBHOOK_DISABLE_AFTER_FAILURES", "20")),
+        "WEBHOOK_HISTORY_DAYS": int(env.get("WEBHOOK_HISTORY_DAYS", "30")),
         "PLANT_TIMEZONE": timezone_name,
         # 100,000 codes from 1C in one request is about 8 MB of JSON.
         # Behind TLS in production; the embedded default serves plain http on 127.0.0.1.

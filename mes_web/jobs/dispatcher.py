@@ -8,14 +8,22 @@ from time import monotonic
 from flask import Flask
 
 from mes_web.extensions import db
-from mes_web.services.webhook_deliveries import deliveries_due_queue, deliveries_resend_lost, events_dispatch
+from mes_web.services.webhook_deliveries import (
+    EVENTS_PER_DISPATCH,
+    deliveries_due_queue,
+    deliveries_resend_lost,
+    events_dispatch,
+)
 
 log = logging.getLogger(__name__)
 AFTER_FAILURE_SECONDS = 10
 
 
 class OutboxDispatcher:
-    """Polls the event log: every half second when idle, straight away again while there is a backlog.
+    """Polls the event log every half second, and straight away again while a round comes back full (a backlog).
+
+    Under steady scanning a round is never empty: going again whenever it found something kept the
+    thread busy a hundred times a second and cost the scan path 30 % (measured, bench/aggregate.py).
 
     Polling rather than a message per change keeps the request path free of any call to Redis, and
     reads whatever has committed, in whatever order transactions committed.
@@ -51,7 +59,7 @@ class OutboxDispatcher:
             dispatched = self.pass_once()
             if dispatched is None:
                 self.stopping.wait(AFTER_FAILURE_SECONDS)  # the database is likely down: do not flood the log
-            elif not dispatched:
+            elif dispatched < EVENTS_PER_DISPATCH:  # only a full round means a backlog worth going straight on with
                 self.stopping.wait(self.every_seconds)
 
     @contextmanager

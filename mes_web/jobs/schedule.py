@@ -19,7 +19,7 @@ from mes_web.services.batches import batches_close_overdue
 from mes_web.services.files import files_delete_older_than
 from mes_web.services.jobs import jobs_delete_scheduled_older_than, jobs_fail_stalled, periodic_job_record
 from mes_web.services.transaction import SYSTEM
-from mes_web.services.webhook_deliveries import deliveries_resend_lost
+from mes_web.services.webhook_deliveries import deliveries_delete_older_than, deliveries_resend_lost
 
 SCHEDULE_ID_PREFIX = "mes_web-periodic-"
 
@@ -34,6 +34,11 @@ def _delete_old_files() -> str:
     return (
         f"Удалено файлов старше {days} дней: {files_delete_older_than(days=days)} (и записей плановых заданий: {runs})."
     )
+
+
+def _delete_old_deliveries() -> str:
+    days = current_app.config["WEBHOOK_HISTORY_DAYS"]
+    return f"Удалено доставок вебхуков старше {days} дней: {deliveries_delete_older_than(days=days)}."
 
 
 def _refresh_dashboard() -> str:
@@ -69,6 +74,7 @@ PERIODIC = {
     for periodic in (
         Periodic("close-overdue-batches", _close_overdue_batches, daily_at=time(1, 0)),
         Periodic("delete-old-files", _delete_old_files, daily_at=time(2, 0)),
+        Periodic("delete-old-deliveries", _delete_old_deliveries, daily_at=time(2, 30)),
         Periodic("refresh-dashboard", _refresh_dashboard, every_minutes=5),
         Periodic("resend-webhooks", _resend_webhooks, every_minutes=15),
         Periodic("fail-stalled-jobs", _fail_stalled_jobs, every_minutes=5),

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from uuid import uuid4
 
 from flask import current_app
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 
 from mes_web.clock import utcnow
 from mes_web.errors import DeliveryNotFound, InvalidState
@@ -191,6 +191,17 @@ def deliveries_resend_lost(*, now: datetime | None = None) -> int:
     again = lost + [(delivery_id, subscription_id) for delivery_id, subscription_id, _ in stalled]
     _deliveries_enqueue(again)
     return len(again)
+
+
+@transactional
+def deliveries_delete_older_than(*, days: int) -> int:
+    """Delete finished deliveries made more than `days` ago, with their attempts; return how many."""
+    old = select(WebhookDelivery.id).where(
+        WebhookDelivery.created_at < utcnow() - timedelta(days=days),
+        WebhookDelivery.status.in_((DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)),
+    )
+    db.session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(old)))
+    return db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(old))).rowcount
 
 
 @transactional

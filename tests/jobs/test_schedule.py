@@ -37,6 +37,7 @@ def test_the_schedule_holds_each_job_once_however_often_it_is_registered(schedul
     assert crons == {
         "close-overdue-batches": "0 22 * * *",
         "delete-old-files": "0 23 * * *",
+        "delete-old-deliveries": "30 23 * * *",
         "refresh-dashboard": "*/5 * * * *",
         "resend-webhooks": "*/15 * * * *",
         "fail-stalled-jobs": "*/5 * * * *",

@@ -15,6 +15,7 @@ from rq.job import JobStatus
 from mes_web.clock import utcnow
 from mes_web.extensions import db
 from mes_web.jobs import webhooks as webhook_jobs
+from mes_web.jobs.schedule import periodic_run
 from mes_web.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from mes_web.services import webhook_sending
 from mes_web.services.job_requests import import_request, report_request
@@ -364,3 +365,22 @@ def test_a_sending_bug_is_recorded_and_retried_not_left_sending(
     assert delivery.status == DeliveryStatus.RETRYING and "журнал" in delivery.error_message
     deliver(run_jobs, now=utcnow() + timedelta(minutes=2))
     assert db.session.query(WebhookDelivery).one().status == DeliveryStatus.DELIVERED
+
+
+def test_old_finished_deliveries_are_deleted_and_waiting_ones_kept(
+    client, supervisor, subscribe, webhook_receiver, run_jobs
+):
+    subscribe(webhook_receiver.url(), ["batch_created"])
+    webhook_receiver.answer(200, 500)
+    create_batch(client, supervisor)
+    create_batch(client, supervisor)
+    deliver(run_jobs)
+    delivered, retrying = db.session.query(WebhookDelivery).order_by(WebhookDelivery.id).all()
+    assert (delivered.status, retrying.status) == (DeliveryStatus.DELIVERED, DeliveryStatus.RETRYING)
+    for delivery in (delivered, retrying):
+        delivery.created_at = utcnow() - timedelta(days=31)
+    db.session.flush()
+    waiting = retrying.id
+    assert periodic_run("delete-old-deliveries") == "Удалено доставок вебхуков старше 30 дней: 1."
+    assert [d.status for d in db.session.query(WebhookDelivery)] == [DeliveryStatus.RETRYING]
+    assert {a.delivery_id for a in db.session.query(WebhookAttempt)} == {waiting}
