@@ -1,6 +1,7 @@
 """The outbox dispatcher: a thread that turns new events into queued webhook deliveries and queues due retries."""
 
 import logging
+import os
 import threading
 from contextlib import contextmanager
 from time import monotonic
@@ -34,6 +35,17 @@ class OutboxDispatcher:
         self.app, self.every_seconds, self.resend_every_seconds = app, every_seconds, resend_every_seconds
         self.resent_at = monotonic()
         self.stopping = threading.Event()
+        self.passing = threading.Lock()  # held for a round
+
+    def hold_forks(self) -> None:
+        """Make a fork of this process wait for the round in progress to end.
+
+        A child forked mid-round would inherit the locks this thread holds then (the connection pool's)
+        and hang on them: the worker forks a child for every report, export or import.
+        """
+        os.register_at_fork(
+            before=self.passing.acquire, after_in_parent=self.passing.release, after_in_child=self.passing.release
+        )
 
     def pass_once(self) -> int | None:
         """Dispatch one round of events and queue the retries now due; return how many events, None on failure."""
@@ -41,7 +53,8 @@ class OutboxDispatcher:
         if self.resend_every_seconds and monotonic() - self.resent_at > self.resend_every_seconds:
             self.resent_at = monotonic()
             steps.append(deliveries_resend_lost)
-        results = [self._step(step) for step in steps]
+        with self.passing:
+            results = [self._step(step) for step in steps]
         return None if None in results else results[0]
 
     def _step(self, step) -> int | None:

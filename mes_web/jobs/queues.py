@@ -157,5 +157,7 @@ def worker_run(*, burst: bool = False) -> None:
     engine = db.engine
     engine.dispose()
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
-    with OutboxDispatcher(current_app._get_current_object()).running():
+    dispatcher = OutboxDispatcher(current_app._get_current_object())
+    dispatcher.hold_forks()
+    with dispatcher.running():
         JobWorker([queue.queue, queue.webhook_queue], connection=queue.connection).work(burst=burst)
