@@ -69,11 +69,18 @@ def test_unchanged_board_is_revalidated_with_304(sign_in, plant, live_server):
     page = sign_in("operator")
     expect(page.locator("#board")).to_have_attribute("hx-trigger", "every 3s")
 
-    # The first poll fetches the fragment and its ETag; the next one only asks whether it changed.
-    for _ in range(2):
-        with page.expect_response(_board_poll, timeout=REFRESH_WINDOW_MS) as poll:
+    # The first poll fetches the fragment and its ETag; the next one only asks whether it changed. The
+    # ETag also turns with the minute (a shift may have ended), so a pair of polls straddling a minute
+    # is fetched again: up to three pairs are watched for one that was answered 304.
+    revalidated = []
+    for _ in range(3):
+        with page.expect_response(_board_poll, timeout=REFRESH_WINDOW_MS) as first:
             pass
-    etag = poll.value.headers["etag"]
-    assert poll.value.request.all_headers().get("if-none-match") == etag
-    polls = [status for method, path, status in live_server.answers if (method, path) == ("GET", "/?")]
-    assert polls[-1] == 304, polls
+        with page.expect_response(_board_poll, timeout=REFRESH_WINDOW_MS) as second:
+            pass
+        asked = second.value.request.all_headers().get("if-none-match")
+        answered = [status for method, path, status in live_server.answers if (method, path) == ("GET", "/?")]
+        revalidated.append((asked == first.value.headers["etag"], answered[-1]))  # the browser shows a 304 as 200
+        if revalidated[-1] == (True, 304):
+            break
+    assert (True, 304) in revalidated, revalidated
