@@ -73,10 +73,9 @@ def test_a_killed_worker_leaves_a_failed_job_that_a_retry_finishes(pg_committed,
         while _status(job.id) == "PENDING":
             assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
             time.sleep(0.05)
+    finally:
         for pid in [*_children(worker.pid), worker.pid]:  # the forked work horse, then the worker itself
             os.kill(pid, signal.SIGKILL)
-    finally:
-        worker.kill()
         worker.wait()
         log.close()
     assert _status(job.id) in ("STARTED", "PROGRESS")
