@@ -44,6 +44,13 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class WebhookNotFound(NotFound):
+    code = "webhook_not_found"
+
+    def __init__(self, webhook_id: int):
+        super().__init__(f"Подписка {webhook_id} не найдена.")
+
+
 class DeliveryNotFound(NotFound):
     code = "delivery_not_found"
 

@@ -41,6 +41,7 @@ class DeliveryStatus:
     DELIVERED = "delivered"
     FAILED = "failed"  # no attempts left, or the subscription was disabled
     ALL = (QUEUED, SENDING, RETRYING, DELIVERED, FAILED)
+    FINISHED = (DELIVERED, FAILED)  # only these may be redelivered, and only these are ever deleted
 
 
 class WebhookDelivery(db.Model):
@@ -68,7 +69,6 @@ class WebhookDelivery(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # since made or redelivered
     response_status: Mapped[int | None] = mapped_column(Integer)  # of the last attempt
-    response_body: Mapped[str | None] = mapped_column(Text)
     error_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)

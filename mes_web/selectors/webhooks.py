@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from mes_web.errors import DeliveryNotFound, NotFound
+from mes_web.errors import DeliveryNotFound, WebhookNotFound
 from mes_web.extensions import db
 from mes_web.models import WebhookDelivery, WebhookSubscription
 
@@ -18,7 +18,7 @@ def webhook_get(webhook_id: int) -> WebhookSubscription:
     """A subscription, or a 404 naming it."""
     subscription = db.session.get(WebhookSubscription, webhook_id)
     if subscription is None:
-        raise NotFound(f"Подписка {webhook_id} не найдена.", code="webhook_not_found")
+        raise WebhookNotFound(webhook_id)
     return subscription
 
 

@@ -198,7 +198,7 @@ def deliveries_delete_older_than(*, days: int) -> int:
     """Delete finished deliveries made more than `days` ago, with their attempts; return how many."""
     old = select(WebhookDelivery.id).where(
         WebhookDelivery.created_at < utcnow() - timedelta(days=days),
-        WebhookDelivery.status.in_((DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)),
+        WebhookDelivery.status.in_(DeliveryStatus.FINISHED),
     )
     db.session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(old)))
     return db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(old))).rowcount
@@ -234,13 +234,20 @@ def delivery_redeliver(*, webhook_id: int, delivery_id: int, actor: Actor) -> We
         raise InvalidState("Подписка отключена: включите её, чтобы доставить снова.", code="webhook_disabled")
     finished = and_(
         WebhookDelivery.id == delivery_id,
-        WebhookDelivery.status.in_((DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)),
+        WebhookDelivery.status.in_(DeliveryStatus.FINISHED),
     )
     # One conditional statement, so that two clicks queue it once (SQLite takes no row locks).
     requeued = db.session.execute(
         update(WebhookDelivery)
         .where(finished)
-        .values(status=DeliveryStatus.QUEUED, attempts=0, next_attempt_at=None, delivered_at=None)
+        .values(
+            status=DeliveryStatus.QUEUED,
+            attempts=0,
+            next_attempt_at=None,
+            delivered_at=None,
+            response_status=None,  # the last attempt's: a new round has none yet
+            error_message=None,
+        )
         .returning(WebhookDelivery.id)
         .execution_options(synchronize_session=False)
     ).first()

@@ -111,7 +111,6 @@ _OUTCOME = (
                 "next_attempt_at",
                 "delivered_at",
                 "response_status",
-                "response_body",
                 "error_message",
             )
         }
@@ -209,7 +208,6 @@ def delivery_outcome_record(
         "next_attempt_at": step.next_attempt_at,
         "delivered_at": utcnow() if step.status == DeliveryStatus.DELIVERED else None,
         "response_status": attempt.status_code,
-        "response_body": attempt.response_body,
         "error_message": attempt_error(attempt),
     }
     if db.session.execute(_OUTCOME, outcome).first() is None:

@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from mes_web.clock import utcnow
-from mes_web.errors import Invalid, NotFound, refuse_if_invalid
+from mes_web.errors import Invalid, WebhookNotFound, refuse_if_invalid
 from mes_web.extensions import db
 from mes_web.integrations.webhooks import AddressRefused, AllowList, secret_generate, signing_key, target_check
 from mes_web.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -103,7 +103,7 @@ def webhook_for_update(webhook_id: int) -> WebhookSubscription:
     """The subscription, locked until the transaction ends, or a 404."""
     subscription = db.session.get(WebhookSubscription, webhook_id, with_for_update=True)
     if subscription is None:
-        raise NotFound(f"Подписка {webhook_id} не найдена.", code="webhook_not_found")
+        raise WebhookNotFound(webhook_id)
     return subscription
 
 
@@ -137,7 +137,7 @@ def webhook_delete(*, webhook_id: int, actor: Actor) -> None:
     """Remove a subscription and its delivery history."""
     subscription = db.session.get(WebhookSubscription, webhook_id)
     if subscription is None:
-        raise NotFound(f"Подписка {webhook_id} не найдена.", code="webhook_not_found")
+        raise WebhookNotFound(webhook_id)
     # Deliveries first, the subscription last: the order a sending worker locks them in, so neither waits on the other.
     deliveries = select(WebhookDelivery.id).where(WebhookDelivery.subscription_id == subscription.id)
     db.session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))

@@ -58,7 +58,7 @@ def delivery_running(delivery: WebhookDelivery | None) -> bool:
 
 @web.app_template_test("delivery_finished")
 def delivery_finished(delivery: WebhookDelivery) -> bool:
-    return delivery.status in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)
+    return delivery.status in DeliveryStatus.FINISHED
 
 
 def _announced(webhook_id: int) -> dict:

@@ -38,6 +38,7 @@ def upgrade():
         table.add_column(sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True))
         table.add_column(sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True))
         table.alter_column("status", server_default=None)
+        table.drop_column("response_body")  # each attempt keeps its own
         table.create_unique_constraint("uq_delivery_subscription_event", ["subscription_id", "event_id"])
     op.create_index(
         "idx_delivery_waiting",
@@ -67,6 +68,7 @@ def downgrade():
     with op.batch_alter_table("webhook_deliveries") as table:
         table.drop_constraint("uq_delivery_subscription_event", type_="unique")
         table.alter_column("status", server_default="pending")
+        table.add_column(sa.Column("response_body", sa.Text(), nullable=True))
         for column in ("next_attempt_at", "last_attempt_at", "queue_job_id", "queued_at", "message_id", "event_id"):
             table.drop_column(column)
     op.drop_index("idx_event_undispatched", table_name="events")
